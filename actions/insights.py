@@ -1,0 +1,204 @@
+"""The map: patterns across a person's reflections (pure functions, no I/O)."""
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from actions.repository import Reflection
+from actions.vocabulary import PROTECTION, REAL, SIGNAL_LABELS, UNSURE
+
+TOP = 3
+NOT_YET = "not enough yet"
+_SKIPPED = {"", "skipped"}
+
+#: (label, pattern) pairs that group free-text answers; first match wins.
+TRIGGER_GROUPS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
+    ("loving words", re.compile(r"\b(love|loving|miss(ed)? me|compliment|sweet)", re.I)),
+    (
+        "talk of the future",
+        re.compile(
+            r"\b(future|move in|moving in|marr|engage|commit|parents|holiday|vacation|plans?)\b",
+            re.I,
+        ),
+    ),
+    (
+        "a good time together",
+        re.compile(
+            r"\b(weekend|date|good time|great time|close|intimate|cuddl|sex|night together|trip)",
+            re.I,
+        ),
+    ),
+    (
+        "a need or request from them",
+        re.compile(r"\b(ask(ed)?|want(s|ed)? me|need(s|ed)?|request|text(ed)?|call(ed)?)\b", re.I),
+    ),
+    ("conflict", re.compile(r"\b(fight|argu|conflict|upset|critici|angry)", re.I)),
+)
+REASON_GROUPS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
+    ("they're too much", re.compile(r"\b(too much|needy|clingy|intense|demanding)", re.I)),
+    (
+        "something feels off",
+        re.compile(r"\b(off|not right|wrong|doesn'?t fit|not the one)\b", re.I),
+    ),
+    ("I need space", re.compile(r"\b(space|alone|breathe|time to myself|room)\b", re.I)),
+    (
+        "I'm not that into it",
+        re.compile(
+            r"\b(not (that )?(into|interested)|lost interest|bored|no spark|don'?t feel)", re.I
+        ),
+    ),
+    ("their flaws", re.compile(r"\b(annoying|flaw|irritat|the way (he|she|they))", re.I)),
+    ("I don't need anyone", re.compile(r"\b(independen|freedom|free|on my own)", re.I)),
+)
+
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "few": 3,
+    "couple": 2,
+    "several": 4,
+    "ten": 10,
+    "twenty": 20,
+    "thirty": 30,
+}
+_UNIT_MINUTES = {
+    "min": 1,
+    "minute": 1,
+    "hour": 60,
+    "hr": 60,
+    "day": 1440,
+    "night": 720,
+    "week": 10080,
+}
+_DURATION = re.compile(
+    r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|five|few|couple|several|ten|twenty|thirty)?"
+    r"\s*(?:of\s+)?(min(?:ute)?s?|hours?|hrs?|days?|nights?|weeks?)\b",
+    re.I,
+)
+_FIXED = (
+    (re.compile(r"\b(tonight|this evening)\b", re.I), 360.0),
+    (re.compile(r"\btomorrow\b", re.I), 1440.0),
+    (re.compile(r"\b(not at all|can'?t wait|no time|right now)\b", re.I), 0.0),
+)
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    """What ``utter_map`` shows."""
+
+    reflection_count: int
+    top_signals: str
+    top_triggers: str
+    top_reasons: str
+    verdict_split: str
+    wait_summary: str
+    protection_share: float
+    closeness_share: float
+
+
+def _group(answer: str, groups: Sequence[Tuple[str, "re.Pattern[str]"]]) -> str:
+    for label, pattern in groups:
+        if pattern.search(answer):
+            return label
+    return answer.strip().lower()[:60]
+
+
+def _top(values: Iterable[str]) -> str:
+    counts = Counter(v for v in values if v)
+    if not counts:
+        return NOT_YET
+    return ", ".join(f"{label} ({n})" for label, n in counts.most_common(TOP))
+
+
+def wait_minutes(answer: str) -> Optional[float]:
+    """Read a waiting time such as "an hour", "2 days" or "until tonight" in minutes."""
+    match = _DURATION.search(answer)
+    if match:
+        token = (match.group(1) or "1").lower()
+        count = float(_NUMBER_WORDS[token]) if token in _NUMBER_WORDS else float(token)
+        unit = match.group(2).lower().rstrip("s")
+        unit = "min" if unit.startswith("min") else ("hour" if unit == "hr" else unit)
+        return count * _UNIT_MINUTES[unit]
+    for pattern, minutes in _FIXED:
+        if pattern.search(answer):
+            return minutes
+    return None
+
+
+def describe_minutes(minutes: float) -> str:
+    """Say a number of minutes the way a person would."""
+    if minutes < 60:
+        return f"{round(minutes)} minutes"
+    if minutes < 1440:
+        hours = round(minutes / 60, 1)
+        return f"{hours:g} hour" + ("" if hours == 1 else "s")
+    days = round(minutes / 1440, 1)
+    return f"{days:g} day" + ("" if days == 1 else "s")
+
+
+def _answers(reflections: Sequence[Reflection], step: str) -> List[str]:
+    return [a for r in reflections if (a := (r.answer(step) or "").strip()) not in _SKIPPED]
+
+
+def build_map(reflections: Sequence[Reflection]) -> MapSummary:
+    """Aggregate ``reflections`` into the figures the map shows.
+
+    Args:
+        reflections: One person's reflections (finished and unfinished).
+
+    Returns:
+        The summary; parts with no answers yet read "not enough yet".
+
+    """
+    signals = [
+        SIGNAL_LABELS.get(r.signal or "") or (r.answer("noticed") or "").strip().lower()
+        for r in reflections
+    ]
+    triggers = [_group(a, TRIGGER_GROUPS) for a in _answers(reflections, "before")]
+    reasons = [_group(a, REASON_GROUPS) for a in _answers(reflections, "reason")]
+    verdicts = Counter(_answers(reflections, "verdict"))
+    named = verdicts[PROTECTION] + verdicts[REAL] + verdicts[UNSURE]
+    split = (
+        (
+            f"protection {verdicts[PROTECTION]}, real signal {verdicts[REAL]}, "
+            f"not sure {verdicts[UNSURE]}"
+        )
+        if named
+        else NOT_YET
+    )
+    waits = [m for a in _answers(reflections, "wait") if (m := wait_minutes(a)) is not None]
+    wait = (
+        (
+            f"usually about {describe_minutes(statistics.median(waits))}, "
+            f"longest {describe_minutes(max(waits))}"
+        )
+        if waits
+        else NOT_YET
+    )
+    closeness = sum(t in ("loving words", "a good time together") for t in triggers)
+    return MapSummary(
+        reflection_count=len(reflections),
+        top_signals=_top(signals),
+        top_triggers=_top(triggers),
+        top_reasons=_top(reasons),
+        verdict_split=split,
+        wait_summary=wait,
+        protection_share=verdicts[PROTECTION] / named if named else 0.0,
+        closeness_share=closeness / len(triggers) if triggers else 0.0,
+    )
+
+
+def observation_response(summary: MapSummary) -> str:
+    """Pick the gentle observation that fits the map best."""
+    if summary.protection_share >= 0.5:
+        return "utter_map_observation_protection"
+    if summary.closeness_share >= 0.5:
+        return "utter_map_observation_closeness"
+    return "utter_map_observation_general"

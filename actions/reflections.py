@@ -1,0 +1,155 @@
+"""Looking back: list, map, export and delete a person's own reflections."""
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.config import load_settings
+from actions.exercise import save_all, unsaved_reflections
+from actions.insights import build_map, observation_response
+from actions.repository import Reflection, StoreUnavailable, default_repository
+from actions.topics import response_text
+from stores.forget import FORGET_SLOT
+
+logger = logging.getLogger(__name__)
+
+
+def _stored_reflections(tracker: Tracker, limit: int = 0) -> List[Reflection]:
+    """Flush anything unsaved, then read the sender's reflections (newest first)."""
+    pending = unsaved_reflections(tracker)
+    if pending:
+        save_all(pending)
+    return default_repository().for_user(tracker.sender_id, limit or None)
+
+
+def render_markdown(reflections: List[Reflection], domain: DomainDict) -> str:
+    """Render reflections as one Markdown document, with the domain's labels."""
+    title = response_text(domain, "utter_export_title")
+    item = response_text(domain, "utter_export_item")
+    parts = [title]
+    for r in reversed(reflections):  # oldest first reads like a journal
+        parts.append(
+            item.format(
+                date=r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                status=r.status,
+                **{f"pause_{step}": r.answer(step) or "-" for step in r.answers},
+            )
+        )
+    return "\n\n".join(parts)
+
+
+class ActionShowReflections(Action):
+    """Shows the latest few reflections, newest first."""
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_show_reflections"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """List the latest reflections in one short message."""
+        try:
+            reflections = _stored_reflections(tracker, load_settings().reflections_shown)
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        if not reflections:
+            dispatcher.utter_message(response="utter_no_reflections")
+            return []
+        line = response_text(domain, "utter_reflection_line")
+        lines = [
+            line.format(
+                date=r.created_at.strftime("%d %b %Y"),
+                status=r.status,
+                noticed=r.answer("noticed") or "-",
+                verdict=r.answer("verdict") or "-",
+            )
+            for r in reflections
+        ]
+        dispatcher.utter_message(
+            response="utter_reflections_list", reflection_list="\n".join(lines)
+        )
+        return []
+
+
+class ActionShowMap(Action):
+    """Shows the patterns across all of the person's reflections."""
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_show_map"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Aggregate the reflections and utter the map with an observation."""
+        try:
+            reflections = _stored_reflections(tracker)
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        if not reflections:
+            dispatcher.utter_message(response="utter_no_reflections")
+            return []
+        summary = build_map(reflections)
+        dispatcher.utter_message(
+            response="utter_map",
+            reflection_count=summary.reflection_count,
+            top_signals=summary.top_signals,
+            top_triggers=summary.top_triggers,
+            top_reasons=summary.top_reasons,
+            verdict_split=summary.verdict_split,
+            wait_summary=summary.wait_summary,
+        )
+        dispatcher.utter_message(response=observation_response(summary))
+        return []
+
+
+class ActionExportReflections(Action):
+    """Sends every reflection as a Markdown document in the chat."""
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_export_reflections"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Render all reflections as Markdown and send them."""
+        try:
+            reflections = _stored_reflections(tracker)
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        if not reflections:
+            dispatcher.utter_message(response="utter_no_reflections")
+            return []
+        dispatcher.utter_message(
+            response="utter_reflections_export", document=render_markdown(reflections, domain)
+        )
+        return []
+
+
+class ActionDeleteReflections(Action):
+    """Deletes the person's reflections and, with them, their conversation history."""
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_delete_reflections"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Delete everything; the tracker store drops the history on ``forget_me``."""
+        try:
+            count = default_repository().delete_user(tracker.sender_id)
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        dispatcher.utter_message(response="utter_reflections_deleted", deleted_count=count)
+        return [AllSlotsReset(), SlotSet(FORGET_SLOT, True)]

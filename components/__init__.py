@@ -1,0 +1,1 @@
+"""Custom Rasa graph components for the pause-before-the-exit assistant."""

@@ -1,0 +1,252 @@
+"""Start, watch and stop the assistant's servers (used by `make run`, `make shell` and tests).
+
+    python scripts/serve.py run     # action server + Rasa server (REST, socket.io, HTTP API)
+    python scripts/serve.py shell   # action server + chat in this terminal
+
+Every setting comes from actions/config.py (environment variables with defaults).
+Ctrl-C stops every process it started.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.config import Settings, load_settings  # noqa: E402
+
+MODEL = ROOT / "models" / "pause.tar.gz"
+BIN = Path(sys.executable).parent
+
+
+def server_environment(
+    settings: Settings, overrides: Optional[Mapping[str, str]] = None
+) -> Dict[str, str]:
+    """Environment for the child processes: ours, plus endpoints.yml's variables."""
+    env = {**os.environ, **(overrides or {})}
+    env.update(settings.rasa_environment())
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "SANIC_HOST": settings.rasa_host,  # the action server listens on loopback
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        }
+    )
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def rasa_command(settings: Settings, model: Path = MODEL) -> List[str]:
+    """The command line of the Rasa server."""
+    command = [
+        str(BIN / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--interface",
+        settings.rasa_host,
+        "--port",
+        str(settings.rasa_port),
+        "--enable-api",
+    ]
+    if settings.web_origin:
+        command += ["--cors", settings.web_origin]
+    token = os.environ.get("RASA_API_TOKEN")
+    if token:
+        command += ["--auth-token", token]
+    return command
+
+
+def action_command(settings: Settings) -> List[str]:
+    """The command line of the action server."""
+    return [
+        str(BIN / "python"),
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(settings.action_port),
+    ]
+
+
+def wait_for(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+    """Poll ``url`` until it answers 200, the process dies, or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with code {process.returncode} before {url} answered"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Servers:
+    """The processes started by :func:`start`."""
+
+    settings: Settings
+    processes: List[subprocess.Popen] = field(default_factory=list)
+    logs: List[TextIO] = field(default_factory=list)
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after ``timeout``)."""
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for log in self.logs:
+            log.close()
+        self.processes.clear()
+
+
+def start(
+    overrides: Optional[Mapping[str, str]] = None,
+    model: Path = MODEL,
+    log_dir: Optional[Path] = None,
+    rasa: bool = True,
+    timeout: float = 240,
+) -> Servers:
+    """Start the action server (and the Rasa server) and wait until they answer.
+
+    Args:
+        overrides: Variables that take precedence over the environment (tests use
+            them for ports, folders and stores); passed on to the servers too.
+        model: The trained model to serve.
+        log_dir: Write each server's output to a file there instead of this terminal.
+        rasa: Also start the Rasa server (``shell`` runs its own).
+        timeout: Seconds to wait for the servers to answer.
+
+    """
+    settings = load_settings({**os.environ, **(overrides or {})})
+    env = server_environment(settings, overrides)
+    servers = Servers(settings)
+    commands = [
+        (
+            "actions",
+            action_command(settings),
+            f"http://{settings.rasa_host}:{settings.action_port}/health",
+        )
+    ]
+    if rasa:
+        commands.append(("rasa", rasa_command(settings, model), f"{settings.rasa_url}/"))
+    try:
+        for name, command, health in commands:
+            output: Optional[TextIO] = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                output = open(log_dir / f"{name}.log", "a")
+                servers.logs.append(output)
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=True,
+            )
+            servers.processes.append(process)
+            wait_for(health, timeout, process)
+    except BaseException:
+        servers.stop()
+        raise
+    return servers
+
+
+def _print_welcome(settings: Settings) -> None:
+    print(
+        f"""
+  Pause is running.
+    REST webhook : {settings.rasa_url}/webhooks/rest/webhook
+    socket.io    : {settings.rasa_url}/socket.io
+    HTTP API     : {settings.rasa_url}/model/parse
+    actions      : http://{settings.rasa_host}:{settings.action_port}/webhook
+
+  Try:
+    curl -s -XPOST {settings.rasa_url}/webhooks/rest/webhook \\
+      -H 'Content-Type: application/json' \\
+      -d '{{"sender": "me", "message": "why do I pull away after a great weekend?"}}'
+
+  Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point; see the module docstring."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["run", "shell"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if not MODEL.exists():
+        print(f"No model at {MODEL}: run `make train` first.", file=sys.stderr)
+        return 1
+    servers = start(rasa=args.command == "run")
+    stop = {"now": False}
+
+    def _stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if args.command == "shell":
+            env = server_environment(settings)
+            shell = [
+                str(BIN / "rasa"),
+                "shell",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(ROOT / "endpoints.yml"),
+            ]
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shell handles Ctrl-C itself
+            return subprocess.call(shell, cwd=ROOT, env=env)
+        _print_welcome(settings)
+        while not stop["now"]:
+            for process in servers.processes:
+                if process.poll() is not None:
+                    print(
+                        f"A server exited (code {process.returncode}); stopping.", file=sys.stderr
+                    )
+                    return 1
+            time.sleep(0.5)
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Rasa server extensions for storage (loaded by endpoints.yml)."""

@@ -1,0 +1,102 @@
+"""Shared fixtures: tracker factory, the domain, and reflection stores (SQLite, PostgreSQL)."""
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import repository
+from tests.servers import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """domain.yml plus the FAQ responses, as the action server receives them."""
+    data = yaml.safe_load((ROOT / "domain.yml").read_text())
+    faq = yaml.safe_load((ROOT / "data" / "responses" / "faq.yml").read_text())
+    data["responses"].update(faq["responses"])
+    return data
+
+
+def user_event(text: str, intent: str, **parse: Any) -> Dict[str, Any]:
+    """A ``user`` event as Rasa sends it to the action server."""
+    return {
+        "event": "user", "timestamp": time.time(), "text": text,
+        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                       "entities": parse.get("entities", []), **parse},
+        "input_channel": "rest",
+    }
+
+
+def make_tracker(
+    text: str = "",
+    intent: str = "greet",
+    slots: Optional[Dict[str, Any]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
+    sender_id: str = "alice",
+    **parse: Any,
+) -> Tracker:
+    """Build a tracker the way the action server does (``Tracker.from_dict``)."""
+    latest = user_event(text, intent, **parse)
+    return Tracker.from_dict({
+        "sender_id": sender_id,
+        "slots": slots or {},
+        "latest_message": latest["parse_data"],
+        "events": [*(events or []), latest],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {"name": active_loop} if active_loop else {},
+        "latest_action_name": "action_listen",
+        "latest_input_channel": "rest",
+    })
+
+
+@pytest.fixture
+def tracker_factory():  # type: ignore[no-untyped-def]
+    return make_tracker
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    """The response names the dispatcher was asked to utter, in order."""
+    return [message.get("response") for message in dispatcher.messages]
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[repository.ReflectionRepository]:
+    """A fresh SQLite reflection store that the actions use."""
+    monkeypatch.setenv("REFLECTIONS_DB_URL", f"sqlite:///{tmp_path / 'reflections.db'}")
+    repository.default_repository.cache_clear()
+    repo = repository.default_repository()
+    yield repo
+    repo.dispose()
+    repository.default_repository.cache_clear()
+
+
+@pytest.fixture
+def broken_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A reflection store that cannot be opened (a file stands where its folder should be)."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("REFLECTIONS_DB_URL", f"sqlite:///{blocker / 'sub' / 'r.db'}")
+    repository.default_repository.cache_clear()
+    yield
+    repository.default_repository.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on loopback for the whole session."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()

@@ -1,0 +1,77 @@
+"""Servers for end-to-end tests: the action server and the Rasa server on free ports."""
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import serve  # noqa: E402
+
+from tests.servers import free_port  # noqa: E402
+
+
+class Assistant:
+    """The running servers, and a small REST client for them."""
+
+    def __init__(self, overrides: Dict[str, str], log_dir: Path) -> None:
+        self.overrides = overrides
+        self.log_dir = log_dir
+        self.servers: Any = None
+        self.url = f"http://127.0.0.1:{overrides['RASA_PORT']}"
+
+    def start(self) -> "Assistant":
+        self.servers = serve.start(self.overrides, log_dir=self.log_dir)
+        return self
+
+    def stop(self) -> None:
+        if self.servers is not None:
+            self.servers.stop()
+            self.servers = None
+
+    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": message}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+def environment(tmp: Path, **extra: str) -> Dict[str, str]:
+    return {"PAUSE_VAR_DIR": str(tmp / "var"), "RASA_PORT": str(free_port()),
+            "ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port()),
+            "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}", **extra}
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    running = Assistant(environment(tmp), ROOT / "artifacts" / "logs" / "e2e").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def responses() -> Dict[str, Any]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
+    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    return domain

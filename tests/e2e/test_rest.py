@@ -1,0 +1,60 @@
+"""End to end over the REST webhook and the HTTP API, against the running servers."""
+from typing import Any, Dict, List
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def texts(replies: List[Dict[str, Any]]) -> List[str]:
+    return [reply.get("text", "") for reply in replies]
+
+
+def first_text(responses: Dict[str, Any], name: str) -> str:
+    return responses[name][0]["text"]
+
+
+def test_answers_why_i_pull_away_after_a_great_weekend(assistant, sender, responses) -> None:
+    replies = assistant.say(sender, "why do I pull away after a great weekend?")
+    assert texts(replies) == [first_text(responses, "utter_faq/why_pull_away_when_good")]
+    titles = [b["title"] for b in replies[0]["buttons"]]
+    assert "Try the pause exercise" in titles
+
+
+def test_a_topic_button_and_a_follow_up(assistant, sender, responses) -> None:
+    replies = assistant.say(sender, '/faq{"topic": "deactivation"}')
+    assert texts(replies) == [first_text(responses, "utter_faq/deactivation")]
+    replies = assistant.say(sender, "tell me more")
+    assert texts(replies) == [first_text(responses, "utter_faq/deactivating_strategies")]
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("what is avoidant attachment in simple terms", "faq"),
+    ("we had a great weekend and now I just want to be alone", "share_experience"),
+    ("I want to pull away right now, help me pause", "start_exercise"),
+    ("I don't want to be here anymore", "crisis"),
+    ("what's the weather like in paris", "out_of_scope"),
+])
+def test_model_parse_predicts_the_contract_names(assistant, text, intent) -> None:
+    assert assistant.parse(text)["intent"]["name"] == intent
+
+
+def test_model_parse_gives_the_full_retrieval_intent(assistant) -> None:
+    parsed = assistant.parse("why do avoidants go cold when things are going well?")
+    key = parsed["response_selector"]["faq"]["response"]["intent_response_key"]
+    assert key == "faq/why_pull_away_when_good"
+
+
+def test_crisis_gets_resources_first(assistant, sender, responses) -> None:
+    replies = assistant.say(sender, "everyone would be better off without me")
+    assert texts(replies)[0] == first_text(responses, "utter_crisis")
+
+
+def test_greet_introduces_and_offers_a_menu(assistant, sender) -> None:
+    replies = assistant.say(sender, "hi")
+    assert "Pause" in replies[0]["text"] and len(replies[0]["buttons"]) == 4
+
+
+def test_out_of_scope_says_what_it_can_do(assistant, sender, responses) -> None:
+    replies = assistant.say(sender, "can you write me a python script to sort a list")
+    assert texts(replies) == [first_text(responses, "utter_out_of_scope")]

@@ -1,0 +1,181 @@
+"""The pause exercise: start, validation of each step, stop, resume, save."""
+from typing import Any, Dict
+
+import pytest
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+
+from actions.exercise import (
+    SLOTS,
+    ActionResumeExercise,
+    ActionSaveReflection,
+    ActionStartExercise,
+    ActionStopExercise,
+    ValidatePauseForm,
+)
+from actions.repository import FINISHED, UNFINISHED, Reflection
+from tests.conftest import make_tracker, responses, user_event
+
+FULL = {
+    "pause_noticed": "an urge to be alone",
+    "pause_before": "a lovely weekend together",
+    "pause_body": "tight chest",
+    "pause_reason": "she is too much",
+    "pause_verdict": "protection",
+    "pause_wait": "a day",
+    "pause_step": "skipped",
+}
+
+
+def slot_events(events: Any) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_start_prefills_step_one_from_a_recent_moment(dispatcher, domain) -> None:
+    moment = user_event("we had a great weekend and now i want to run", "share_experience")
+    tracker = make_tracker("yes", "affirm", slots={"signal": "urge_to_run"}, events=[moment])
+    events = await ActionStartExercise().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert responses(dispatcher) == ["utter_exercise_intro"]
+    assert slots["signal_label"] == "an urge to run after a close moment"
+    assert len(slots["reflection_id"]) == 32
+    assert all(slots[slot] is None for slot in SLOTS.values())
+
+
+async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
+    old = [user_event("i feel smothered", "share_experience")] + [
+        user_event(f"question {i}", "faq") for i in range(3)
+    ]
+    tracker = make_tracker("help me pause", "start_exercise", slots={"signal": "feeling_smothered"},
+                           events=old)
+    events = await ActionStartExercise().run(dispatcher, tracker, domain)
+    assert slot_events(events)["signal_label"] is None
+
+
+@pytest.mark.parametrize(
+    ("method", "value", "expected", "response"),
+    [
+        ("validate_pause_before", "  we had dinner with her parents  ",
+         "we had dinner with her parents", None),
+        ("validate_pause_body", "   ", None, "utter_answer_empty"),
+        ("validate_pause_reason", "x" * 2001, None, "utter_answer_too_long"),
+        ("validate_pause_reason", "x" * 2000, "x" * 2000, None),
+        ("validate_pause_verdict", "honestly it's protection", "protection", None),
+        ("validate_pause_verdict", "idk", "not sure", None),
+        ("validate_pause_verdict", "real", "real", None),
+        ("validate_pause_step", "skipped", "skipped", None),
+        ("validate_pause_wait", "skipped", None, "utter_step_not_skippable"),
+    ],
+)
+async def test_validation(method, value, expected, response, dispatcher, domain) -> None:
+    tracker = make_tracker(str(value), "share_experience", active_loop="pause_form")
+    result = getattr(ValidatePauseForm(), method)(value, dispatcher, tracker, domain)
+    slot = method.replace("validate_", "")
+    assert result == {slot: expected}
+    assert responses(dispatcher) == ([response] if response else [])
+
+
+async def test_too_long_answer_names_the_limit(dispatcher, domain) -> None:
+    tracker = make_tracker("x", "share_experience", active_loop="pause_form")
+    ValidatePauseForm().validate_pause_body("y" * 3000, dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["max_chars"] == 2000
+
+
+async def test_confirming_the_known_signal_fills_step_one(dispatcher, domain) -> None:
+    tracker = make_tracker("yes", "affirm", active_loop="pause_form",
+                           slots={"signal_label": "feeling smothered"})
+    result = ValidatePauseForm().validate_pause_noticed("confirmed", dispatcher, tracker, domain)
+    assert result == {"pause_noticed": "feeling smothered"}
+    assert dispatcher.messages == []
+
+
+async def test_stop_keeps_the_answers_as_unfinished(store, dispatcher, domain) -> None:
+    slots = {"pause_noticed": "irritation", "pause_before": "she said i love you",
+             "reflection_id": "a" * 32, "requested_slot": "pause_body"}
+    tracker = make_tracker("stop", "stop_exercise", slots=slots, active_loop="pause_form")
+    events = await ActionStopExercise().run(dispatcher, tracker, domain)
+    assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
+    assert responses(dispatcher) == ["utter_exercise_stopped"]
+    stored = store.get("alice", "a" * 32)
+    assert stored is not None and stored.status == UNFINISHED
+    assert stored.answer("before") == "she said i love you" and stored.answer("body") is None
+
+
+async def test_stop_outside_the_exercise_just_acknowledges(store, dispatcher, domain) -> None:
+    tracker = make_tracker("not now", "stop_exercise")
+    assert await ActionStopExercise().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_exercise_declined"]
+
+
+async def test_stop_with_a_broken_store_keeps_answers_in_the_conversation(
+    broken_store, dispatcher, domain
+) -> None:
+    slots = {"pause_noticed": "irritation", "reflection_id": "b" * 32}
+    tracker = make_tracker("stop", "stop_exercise", slots=slots, active_loop="pause_form")
+    events = await ActionStopExercise().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_exercise_stopped_not_saved"]
+    kept = slot_events(events)["unsaved_reflections"]
+    assert kept[0]["answers"]["noticed"] == "irritation" and kept[0]["status"] == UNFINISHED
+
+
+async def test_resume_from_the_conversation(store, dispatcher, domain) -> None:
+    tracker = make_tracker("resume", "resume_exercise", slots={"pause_noticed": "irritation"})
+    assert await ActionResumeExercise().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_resuming"]
+
+
+async def test_resume_from_the_store_after_the_conversation_lost_it(store, dispatcher, domain) -> None:
+    store.save(Reflection(id="c" * 32, user_id="alice", channel="rest",
+                          answers={"noticed": "irritation", "before": "a good date"}))
+    tracker = make_tracker("let's continue", "resume_exercise")
+    events = await ActionResumeExercise().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert responses(dispatcher) == ["utter_resuming"]
+    assert slots["reflection_id"] == "c" * 32
+    assert slots["pause_before"] == "a good date" and slots["pause_body"] is None
+
+
+async def test_resume_with_nothing_paused_starts_fresh(store, dispatcher, domain) -> None:
+    tracker = make_tracker("resume", "resume_exercise")
+    events = await ActionResumeExercise().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_nothing_to_resume", "utter_exercise_intro"]
+    assert slot_events(events)["reflection_id"]
+
+
+async def test_resume_does_not_show_another_users_reflection(store, dispatcher, domain) -> None:
+    store.save(Reflection(id="d" * 32, user_id="bob", channel="rest", answers={"noticed": "x"}))
+    tracker = make_tracker("resume", "resume_exercise", sender_id="alice")
+    events = await ActionResumeExercise().run(dispatcher, tracker, domain)
+    assert slot_events(events)["reflection_id"] != "d" * 32
+
+
+async def test_save_stores_once_and_resets(store, dispatcher, domain) -> None:
+    tracker = make_tracker("skip", "skip_step", slots={**FULL, "reflection_id": "e" * 32})
+    events = await ActionSaveReflection().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_reflection_summary", "utter_reflection_saved"]
+    slots = slot_events(events)
+    assert all(slots[slot] is None for slot in SLOTS.values())
+    assert slots["unsaved_reflections"] is None
+    saved = store.for_user("alice")
+    assert len(saved) == 1 and saved[0].status == FINISHED
+    assert saved[0].answer("reason") == "she is too much"
+    await ActionSaveReflection().run(dispatcher, tracker, domain)  # the same id again
+    assert len(store.for_user("alice")) == 1
+
+
+async def test_save_failure_tells_the_person_and_keeps_it(broken_store, dispatcher, domain) -> None:
+    tracker = make_tracker("skip", "skip_step", slots={**FULL, "reflection_id": "f" * 32})
+    events = await ActionSaveReflection().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_reflection_summary"]
+    assert events[-1] == FollowupAction("utter_reflection_not_saved")
+    kept = slot_events(events)["unsaved_reflections"]
+    assert kept[0]["id"] == "f" * 32 and kept[0]["status"] == FINISHED
+
+
+async def test_retry_saves_what_was_kept(store, dispatcher, domain) -> None:
+    kept = Reflection(id="g" * 32, user_id="alice", channel="rest", status=FINISHED,
+                      answers={"noticed": "x"}).to_dict()
+    tracker = make_tracker("yes", "affirm", slots={"unsaved_reflections": [kept]})
+    events = await ActionSaveReflection().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_reflection_saved"]
+    assert slot_events(events) == {"unsaved_reflections": None}
+    assert store.get("alice", "g" * 32) is not None

@@ -1,0 +1,80 @@
+"""The training data and the held-out NLU test set: sizes, separation, the contract."""
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
+MINIMUM_TRAINING = {"crisis": 80, "out_of_scope": 40, "share_experience": 80,
+                    "start_exercise": 40}
+
+
+def examples(folder: Path) -> Dict[str, List[str]]:
+    found: Dict[str, List[str]] = defaultdict(list)
+    for path in sorted(folder.glob("*.yml")):
+        for block in yaml.safe_load(path.read_text()).get("nlu") or []:
+            if "intent" in block:
+                found[block["intent"]] += [line[2:].strip() for line in
+                                           block["examples"].splitlines() if line.strip()]
+    return found
+
+
+def normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+TRAIN = examples(ROOT / "data" / "nlu")
+TEST = examples(ROOT / "tests" / "nlu")
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def test_test_set_is_kept_apart_from_training() -> None:
+    training = {normal(text) for texts in TRAIN.values() for text in texts}
+    copied = [text for texts in TEST.values() for text in texts if normal(text) in training]
+    assert copied == []
+
+
+def test_no_example_is_labelled_twice() -> None:
+    seen: Dict[str, str] = {}
+    clashes = []
+    for intent, texts in TRAIN.items():
+        for text in texts:
+            key = normal(text)
+            if key in seen and seen[key] != intent:
+                clashes.append((text, seen[key], intent))
+            seen[key] = intent
+    assert clashes == []
+
+
+def test_every_intent_is_trained_and_tested() -> None:
+    intents = {i for i in DOMAIN["intents"] if i != "faq"} | {
+        i for i in TRAIN if i.startswith("faq/")}
+    for intent in intents:
+        assert len(TEST.get(intent, [])) >= 8, intent
+        assert len(TRAIN.get(intent, [])) >= MINIMUM_TRAINING.get(intent, 20), intent
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="../shared is not beside this checkout")
+def test_the_contract_of_topics_yml() -> None:
+    spec = yaml.safe_load(SPEC.read_text())
+    for key in spec["faq"]:
+        assert len(TRAIN[f"faq/{key}"]) >= 25, key
+        assert len(TEST[f"faq/{key}"]) >= 8, key
+    assert {f"faq/{key}" for key in spec["faq"]} == {i for i in TRAIN if i.startswith("faq/")}
+    for intent in spec["intents"]:
+        assert intent in DOMAIN["intents"]
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "tools" / "seed_overlap.py").exists(),
+                    reason="../shared is not beside this checkout")
+def test_nothing_repeats_the_article_word_for_word() -> None:
+    result = subprocess.run([sys.executable, str(ROOT.parent / "shared" / "tools" /
+                                                 "seed_overlap.py")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

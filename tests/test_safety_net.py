@@ -1,0 +1,199 @@
+"""Tests for the deterministic crisis safety net (components/safety_net.py)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.safety_net import CRISIS_PATTERNS, match_crisis
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_FILE = ROOT / "data" / "nlu" / "crisis.yml"
+TEST_FILE = ROOT / "tests" / "nlu" / "crisis.yml"
+HYPERBOLE_FILE = ROOT / "benchmarks" / "data" / "hyperbole.txt"
+
+
+def _crisis_examples(path: Path) -> list[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples: list[str] = []
+    for block in data["nlu"]:
+        if block.get("intent") == "crisis":
+            lines = block["examples"].splitlines()
+            examples += [line.strip()[2:] for line in lines if line.strip().startswith("- ")]
+    return examples
+
+
+TRAIN = _crisis_examples(TRAIN_FILE)
+HELD_OUT = _crisis_examples(TEST_FILE)
+
+# Extra crisis wordings: typos, slang, no apostrophes, relationship context.
+CRISIS_VARIANTS = [
+    "I WANT TO KILL MY SELF",
+    "i want to kil myslef",
+    "kms",
+    "unalive",
+    "dont wanna live no more",
+    "i dont want to exist",
+    "feeling sucidal tonight",
+    "i wish i wasnt alive",
+    "he left and i dont want to live without him",
+    "since we broke up i keep thinking about killing myself",
+    "i pushed everyone away and now i want to end it all",
+    "my bf slaps me when hes angry",
+    "he said hed kill me if i ever left",
+    "i swallowed a bunch of pills",
+    "how much tylenol does it take to die",
+    "i've been burning myself with a lighter",
+    "i cut myself shaving but honestly i also cut myself on purpose",
+    "this exam is killing me and i want to die",
+    "i've been thinking it would be easier to just not be here",
+    "i'm not going to be around much longer",
+    "i have been collecting my sleeping pills",
+    "i keep wishing a car would hit me",
+    "i can't promise i'll be safe tonight",
+    "my partner grabbed my neck and squeezed",
+    "he's outside banging on the door and i'm scared",
+    "my dad comes into my room at night and touches me",
+    "a kid at school told me her dad beats her",
+    "i drank a bottle of bleach",
+    "i just want the pain to stop forever",
+    "i want to fall asleep and never wake",
+    "me quiero matar",
+    "je veux mourir",
+]
+
+# Hyperbole and ordinary relationship talk that must not trigger the net.
+NOT_CRISIS = [
+    line.strip()
+    for line in HYPERBOLE_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+] + [
+    "i beat myself up every time i push her away",
+    "i hate myself for ghosting him",
+    "my ex hurt me so badly that i don't trust anyone now",
+    "when she touches me i want to pull away",
+    "she hit me with the i love you after three dates",
+    "i cut him off after he got too close",
+    "i don't want to be a burden on anyone",
+    "i don't want to be here at this dinner party",
+    "i can't go on a date with him again",
+    "i want to end it with her but i don't know how",
+    "after our amazing weekend away i'm thinking about ending it",
+    "help me not end things tonight",
+    "we're in danger of breaking up",
+    "i hope the baby doesn't wake up",
+    "i'm going to die alone with my cats",
+    "how much sertraline can i take",
+    "can i get custody of my dog",
+    "she threatened to break up with me if i don't open up",
+    "i don't want to live my life afraid of intimacy",
+    "i'm afraid to go home because she'll want to talk about us",
+    "i'm so embarrassed i want to die lol",
+    "her words cut deep",
+    "he keeps hurting her feelings",
+    "she threw a pillow at me when i said i needed space lol",
+    "my mom hurts her back a lot",
+    "i'm going to jump into the pool",
+    "i broke into a cold sweat when he said i love you",
+    "",
+]
+
+
+def test_example_counts() -> None:
+    assert len(TRAIN) == 100
+    assert len(HELD_OUT) == 30
+
+
+def test_long_input_is_fast() -> None:
+    assert match_crisis("i " * 3000 + "x") is None
+
+
+def test_pattern_ids_are_unique() -> None:
+    ids = [pattern_id for pattern_id, _ in CRISIS_PATTERNS]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("text", TRAIN + HELD_OUT + CRISIS_VARIANTS)
+def test_crisis_messages_match(text: str) -> None:
+    assert match_crisis(text) is not None
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS)
+def test_hyperbole_and_ordinary_messages_do_not_match(text: str) -> None:
+    assert match_crisis(text) is None
+
+
+def _message(text: str) -> Any:
+    message_cls = pytest.importorskip("rasa.shared.nlu.training_data.message").Message
+    ranking = [
+        {"name": "share_experience", "confidence": 0.81},
+        {"name": "crisis", "confidence": 0.12},
+        {"name": "faq", "confidence": 0.07},
+    ]
+    return message_cls(
+        data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking}
+    )
+
+
+def _component() -> Any:
+    pytest.importorskip("rasa")
+    from components.safety_net import SafetyNet
+
+    return SafetyNet(SafetyNet.get_default_config())
+
+
+def test_process_forces_crisis_on_a_match() -> None:
+    message = _message("she left and i don't see the point of living")
+    _component().process([message])
+
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+    ranking = message.get("intent_ranking")
+    assert ranking[0] == {"name": "crisis", "confidence": 1.0}
+    assert [entry["name"] for entry in ranking] == ["crisis", "share_experience", "faq"]
+    assert message.get("safety_net") == {"matched": True, "pattern": "no_point"}
+    output = message.as_dict(only_output_properties=True)
+    assert output["safety_net"]["matched"] is True
+    assert output["intent"]["name"] == "crisis"
+
+
+def test_process_leaves_a_non_matching_message_untouched() -> None:
+    message = _message("this exam is killing me")
+    before = copy.deepcopy(message.data)
+    outputs_before = set(message.output_properties)
+
+    result = _component().process([message])
+
+    assert result == [message]
+    assert message.data == before
+    assert message.output_properties == outputs_before
+    assert message.get("safety_net") is None
+
+
+def test_process_overrides_a_fallback_prediction() -> None:
+    message = _message("kms fr")
+    message.set("intent", {"name": "nlu_fallback", "confidence": 0.45})
+    _component().process([message])
+    assert message.get("intent")["name"] == "crisis"
+
+
+def test_create_and_training_data_passthrough() -> None:
+    pytest.importorskip("rasa")
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.safety_net import SafetyNet
+
+    component = SafetyNet.create(
+        SafetyNet.get_default_config(),
+        LocalModelStorage(Path("unused")),
+        Resource("safety_net"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    training_data = TrainingData()
+    assert component.process_training_data(training_data) is training_data

@@ -1,0 +1,56 @@
+"""The tracker store forgets a conversation when asked to, on SQLite and PostgreSQL."""
+import uuid
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from stores.forget import FORGET_SLOT
+from stores.tracker_store import ForgettingSQLTrackerStore
+
+DOMAIN = Domain.from_path(Path(__file__).resolve().parent.parent / "domain.yml")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'nested' / 'tracker.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+    return ForgettingSQLTrackerStore(domain=DOMAIN, host=url)
+
+
+async def test_appends_like_the_sql_store(store) -> None:
+    tracker = DialogueStateTracker("alice", DOMAIN.slots)
+    tracker.update(UserUttered("hi", {"name": "greet"}))
+    await store.save(tracker)
+    tracker.update(ActionExecuted("utter_greet"))
+    await store.save(tracker)
+    again = await store.retrieve("alice")
+    assert [e.type_name for e in again.events] == ["user", "action"]
+
+
+async def test_forget_marker_deletes_the_history(store) -> None:
+    alice = DialogueStateTracker("alice", DOMAIN.slots)
+    alice.update(UserUttered("my secret moment", {"name": "share_experience"}))
+    await store.save(alice)
+    bob = DialogueStateTracker("bob", DOMAIN.slots)
+    bob.update(UserUttered("hello", {"name": "greet"}))
+    await store.save(bob)
+
+    alice.update(UserUttered("yes", {"name": "affirm"}))
+    alice.update(BotUttered("Done. I've deleted ..."))
+    alice.update(SlotSet(FORGET_SLOT, True))
+    alice.update(ActionExecuted("action_listen"))
+    await store.save(alice)
+
+    remaining = await store.retrieve("alice")
+    assert [e.type_name for e in remaining.events] == ["action"]
+    assert "secret" not in str([e.as_dict() for e in remaining.events])
+    assert [e.type_name for e in (await store.retrieve("bob")).events] == ["user"]
+    # the next turn appends normally again
+    remaining.update(UserUttered("hi again", {"name": "greet"}))
+    await store.save(remaining)
+    assert len((await store.retrieve("alice")).events) == 2
