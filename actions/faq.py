@@ -1,6 +1,5 @@
 """Answers to questions: FAQ topics, follow-ups, and suggestions when unsure."""
 
-import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -8,16 +7,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.exercise import FORM_NAME, clean_answer
+from actions.exercise import misread_answer
 from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload, response_text
 
 #: Below this ResponseSelector confidence the assistant suggests topics instead of guessing.
 RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
 SUGGESTIONS = 3
-_QUESTION = re.compile(
-    r"\?|^\s*(what|why|how|is|are|am|do|does|did|can|could|should|would|will|when|where|who)\b",
-    re.IGNORECASE,
-)
 
 
 def faq_prediction(tracker: Tracker) -> Tuple[Optional[str], float]:
@@ -91,12 +86,9 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Answer the topic, or suggest topics when the selector is unsure."""
-        text = (tracker.latest_message or {}).get("text") or ""
-        requested = tracker.get_slot("requested_slot")
-        if tracker.active_loop_name == FORM_NAME and requested and not _QUESTION.search(text):
-            # Mid-exercise, a statement that merely sounds like a topic is the step's answer.
-            answer = clean_answer(text, dispatcher, tracker)
-            return [SlotSet(requested, answer)] if answer else []
+        misread = misread_answer(tracker, dispatcher)
+        if misread is not None:  # mid-exercise, a statement that only sounds like a topic
+            return misread
         topic, confidence = faq_prediction(tracker)
         if topic is None or confidence < RETRIEVAL_CONFIDENCE_THRESHOLD:
             suggest(dispatcher, tracker, domain)

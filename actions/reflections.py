@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import load_settings
-from actions.exercise import save_all, unsaved_reflections
+from actions.exercise import misread_answer, save_all, unsaved_reflections
 from actions.insights import build_map, observation_response
 from actions.repository import Reflection, StoreUnavailable, default_repository
 from actions.topics import response_text
@@ -53,6 +53,9 @@ class ActionShowReflections(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """List the latest reflections in one short message."""
+        misread = misread_answer(tracker, dispatcher)
+        if misread is not None:
+            return misread
         try:
             reflections = _stored_reflections(tracker, load_settings().reflections_shown)
         except StoreUnavailable:
@@ -88,6 +91,9 @@ class ActionShowMap(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Aggregate the reflections and utter the map with an observation."""
+        misread = misread_answer(tracker, dispatcher)
+        if misread is not None:
+            return misread
         try:
             reflections = _stored_reflections(tracker)
         except StoreUnavailable:
@@ -121,6 +127,9 @@ class ActionExportReflections(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Render all reflections as Markdown and send them."""
+        misread = misread_answer(tracker, dispatcher)
+        if misread is not None:
+            return misread
         try:
             reflections = _stored_reflections(tracker)
         except StoreUnavailable:

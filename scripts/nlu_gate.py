@@ -4,6 +4,7 @@ Fails when intent accuracy < 0.92, retrieval-intent (faq/<key>) accuracy < 0.92,
 crisis recall < 1.0. Prints the per-intent and per-topic reports.
 Reproduce: `make nlu-test` (reports are written to results/nlu/).
 """
+
 import json
 import os
 import subprocess
@@ -23,15 +24,27 @@ def print_report(title: str, report: Dict[str, Any]) -> None:
     for label, row in sorted(report.items()):
         if not isinstance(row, dict) or "support" not in row or label.endswith(" avg"):
             continue
-        print(f"  {label:<42} {row['precision']:>6.3f} {row['recall']:>6.3f} "
-              f"{row['f1-score']:>6.3f} {row['support']:>5}")
+        print(
+            f"  {label:<42} {row['precision']:>6.3f} {row['recall']:>6.3f} "
+            f"{row['f1-score']:>6.3f} {row['support']:>5}"
+        )
 
 
 def main() -> int:
     """Run `rasa test nlu`, print the reports and apply the gates."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    command = [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--model", str(MODEL),
-               "--nlu", str(ROOT / "tests" / "nlu"), "--out", str(OUT), "--no-plot"]
+    command = [
+        str(Path(sys.executable).parent / "rasa"),
+        "test",
+        "nlu",
+        "--model",
+        str(MODEL),
+        "--nlu",
+        str(ROOT / "tests" / "nlu"),
+        "--out",
+        str(OUT),
+        "--no-plot",
+    ]
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     intents = json.loads((OUT / "intent_report.json").read_text())
     responses = json.loads((OUT / "response_selection_report.json").read_text())
@@ -51,8 +64,10 @@ def main() -> int:
     errors = OUT / "intent_errors.json"
     if errors.exists():
         for error in json.loads(errors.read_text())[:40]:
-            print(f"  miss: {error['intent']:<20} -> {error['intent_prediction']['name']:<20} "
-                  f"{error['text'][:70]}")
+            print(
+                f"  miss: {error['intent']:<20} -> {error['intent_prediction']['name']:<20} "
+                f"{error['text'][:70]}"
+            )
     return 1 if failed else 0
 
 

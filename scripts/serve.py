@@ -9,6 +9,7 @@ Ctrl-C stops every process it started.
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, TextIO
+from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +43,7 @@ def server_environment(
             "SANIC_HOST": settings.rasa_host,  # the action server listens on loopback
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
     )
@@ -47,7 +51,45 @@ def server_environment(
     return env
 
 
-def rasa_command(settings: Settings, model: Path = MODEL) -> List[str]:
+_ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def live_credentials(
+    settings: Settings, env: Mapping[str, str]
+) -> Tuple[Path, List[str], Dict[str, List[str]]]:
+    """Write the credentials of the channels whose variables are all set.
+
+    credentials.yml lists every channel; a channel that refers to an unset
+    ``${VARIABLE}`` is switched off rather than failing Rasa's start-up.
+
+    Returns:
+        The file written (under the var folder), the live channels, and for each
+        channel that is off, the variables it is missing.
+    """
+    sections = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+    live: Dict[str, Any] = {}
+    off: Dict[str, List[str]] = {}
+    for name, section in sections.items():
+        missing = sorted(
+            {var for var in _ENV_REF.findall(yaml.safe_dump(section)) if not env.get(var)}
+        )
+        if missing:
+            off[name] = missing
+        else:
+            live[name] = section
+    path = settings.var_dir / "credentials.live.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(live, sort_keys=False))
+    return path, list(live), off
+
+
+def channel_name(section: str) -> str:
+    """Short name of a credentials section ("channels.telegram.X" -> "telegram")."""
+    parts = section.split(".")
+    return parts[1] if len(parts) > 2 else section
+
+
+def rasa_command(settings: Settings, credentials: Path, model: Path = MODEL) -> List[str]:
     """The command line of the Rasa server."""
     command = [
         str(BIN / "rasa"),
@@ -57,7 +99,7 @@ def rasa_command(settings: Settings, model: Path = MODEL) -> List[str]:
         "--endpoints",
         str(ROOT / "endpoints.yml"),
         "--credentials",
-        str(ROOT / "credentials.yml"),
+        str(credentials),
         "--interface",
         settings.rasa_host,
         "--port",
@@ -108,6 +150,8 @@ class Servers:
     """The processes started by :func:`start`."""
 
     settings: Settings
+    live_channels: List[str] = field(default_factory=list)
+    off_channels: Dict[str, List[str]] = field(default_factory=dict)
     processes: List[subprocess.Popen] = field(default_factory=list)
     logs: List[TextIO] = field(default_factory=list)
 
@@ -148,7 +192,8 @@ def start(
     """
     settings = load_settings({**os.environ, **(overrides or {})})
     env = server_environment(settings, overrides)
-    servers = Servers(settings)
+    credentials, live, off = live_credentials(settings, env)
+    servers = Servers(settings, live_channels=live, off_channels=off)
     commands = [
         (
             "actions",
@@ -157,7 +202,9 @@ def start(
         )
     ]
     if rasa:
-        commands.append(("rasa", rasa_command(settings, model), f"{settings.rasa_url}/"))
+        commands.append(
+            ("rasa", rasa_command(settings, credentials, model), f"{settings.rasa_url}/")
+        )
     try:
         for name, command, health in commands:
             output: Optional[TextIO] = None
@@ -181,7 +228,14 @@ def start(
     return servers
 
 
-def _print_welcome(settings: Settings) -> None:
+def _print_welcome(servers: Servers) -> None:
+    settings = servers.settings
+    channels = ", ".join(channel_name(c) for c in servers.live_channels)
+    off = "".join(
+        f"\n    {channel_name(c)} is off: set {', '.join(v)}"
+        for c, v in servers.off_channels.items()
+    )
+    print(f"\n  Live channels: {channels}{off}")
     print(
         f"""
   Pause is running.
@@ -233,7 +287,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             ]
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shell handles Ctrl-C itself
             return subprocess.call(shell, cwd=ROOT, env=env)
-        _print_welcome(settings)
+        _print_welcome(servers)
         while not stop["now"]:
             for process in servers.processes:
                 if process.poll() is not None:

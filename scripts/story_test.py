@@ -2,6 +2,7 @@
 
 Reproduce: `make story-test` (reports in results/stories/).
 """
+
 import os
 import subprocess
 import sys
@@ -13,14 +14,25 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     """Run `rasa test core` on the conversation tests."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    command = [str(Path(sys.executable).parent / "rasa"), "test", "core",
-               "--model", str(ROOT / "models" / "pause.tar.gz"),
-               "--stories", str(ROOT / "tests" / "test_stories.yml"),
-               "--out", str(ROOT / "results" / "stories"), "--no-plot",
-               "--fail-on-prediction-errors"]
+    command = [
+        str(Path(sys.executable).parent / "rasa"),
+        "test",
+        "core",
+        "--model",
+        str(ROOT / "models" / "pause.tar.gz"),
+        "--stories",
+        str(ROOT / "tests" / "test_stories.yml"),
+        "--out",
+        str(ROOT / "results" / "stories"),
+        "--no-plot",
+        "--fail-on-prediction-errors",
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    summary = [line for line in (result.stdout + result.stderr).splitlines()
-               if "rasa.core.test" in line or "Failed" in line or "Correct" in line]
+    summary = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if "rasa.core.test" in line or "Failed" in line or "Correct" in line
+    ]
     print("\n".join(summary[-30:]))
     failed = ROOT / "results" / "stories" / "failed_test_stories.yml"
     if result.returncode != 0:

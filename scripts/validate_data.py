@@ -9,6 +9,7 @@ string literal in ``actions/`` names it. It also accepts the one warning Rasa ra
 when it merges the retrieval intent ``faq`` (listed in domain.yml so that rules may use
 it) with the same intent it derives from the NLU data. Any other warning fails the run.
 """
+
 import ast
 import re
 import subprocess
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Responses that Rasa's default actions utter (two-stage fallback, default fallback).
 DEFAULT_ACTION_RESPONSES = {"utter_ask_rephrase", "utter_default"}
 UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule\.")
-RETRIEVAL_MERGE = ("The following duplicated intents have been found across multiple "
-                   "domain files: faq")
+RETRIEVAL_MERGE = (
+    "The following duplicated intents have been found across multiple " "domain files: faq"
+)
 WARNING = re.compile(r"UserWarning: (.*)|\bWARNING\b\s+\S+\s+-\s+(.*)")
 
 
@@ -51,9 +53,17 @@ def form_asks() -> Set[str]:
 def main() -> int:
     """Validate; print what was accepted and why; return the exit code."""
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "data", "validate",
-         "--fail-on-warnings", "--max-history", "5"],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--max-history",
+            "5",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         env={**__import__("os").environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
     )
     output = result.stdout + result.stderr
@@ -73,8 +83,10 @@ def main() -> int:
             problems.append(message)
     if "Traceback" in output or "ERROR" in output:
         problems.append("rasa data validate reported an error:\n" + output[-3000:])
-    print(f"rasa data validate: {len(accepted)} responses are uttered by forms, default "
-          f"actions or custom actions (checked): {', '.join(sorted(accepted))}")
+    print(
+        f"rasa data validate: {len(accepted)} responses are uttered by forms, default "
+        f"actions or custom actions (checked): {', '.join(sorted(accepted))}"
+    )
     if problems:
         print(f"{len(problems)} unexplained warning(s):")
         for problem in problems:

@@ -1,4 +1,5 @@
 """Shared fixtures: tracker factory, the domain, and reflection stores (SQLite, PostgreSQL)."""
+
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -26,9 +27,15 @@ def domain() -> Dict[str, Any]:
 def user_event(text: str, intent: str, **parse: Any) -> Dict[str, Any]:
     """A ``user`` event as Rasa sends it to the action server."""
     return {
-        "event": "user", "timestamp": time.time(), "text": text,
-        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                       "entities": parse.get("entities", []), **parse},
+        "event": "user",
+        "timestamp": time.time(),
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": parse.get("entities", []),
+            **parse,
+        },
         "input_channel": "rest",
     }
 
@@ -44,17 +51,19 @@ def make_tracker(
 ) -> Tracker:
     """Build a tracker the way the action server does (``Tracker.from_dict``)."""
     latest = user_event(text, intent, **parse)
-    return Tracker.from_dict({
-        "sender_id": sender_id,
-        "slots": slots or {},
-        "latest_message": latest["parse_data"],
-        "events": [*(events or []), latest],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": "action_listen",
-        "latest_input_channel": "rest",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": slots or {},
+            "latest_message": latest["parse_data"],
+            "events": [*(events or []), latest],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+            "latest_input_channel": "rest",
+        }
+    )
 
 
 @pytest.fixture
@@ -73,7 +82,9 @@ def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[repository.ReflectionRepository]:
+def store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[repository.ReflectionRepository]:
     """A fresh SQLite reflection store that the actions use."""
     monkeypatch.setenv("REFLECTIONS_DB_URL", f"sqlite:///{tmp_path / 'reflections.db'}")
     repository.default_repository.cache_clear()

@@ -1,4 +1,5 @@
 """Real PostgreSQL and Redis servers (Debian's packages) on loopback, for tests."""
+
 import glob
 import os
 import pwd
@@ -53,24 +54,50 @@ class PostgresServer:
 
     def start(self) -> "PostgresServer":
         data = str(self.dir / "data")
-        self._run(_postgres_bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync")
-        self._run(_postgres_bin("pg_ctl"), "-D", data, "-l", str(self.dir / "log"), "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-                  "start")
+        self._run(
+            _postgres_bin("initdb"),
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
+        self._run(
+            _postgres_bin("pg_ctl"),
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         wait_port(self.port)
         return self
 
     def create_database(self, name: str) -> str:
         """Create database ``name`` and return its SQLAlchemy URL."""
-        self._run(_postgres_bin("psql"), "-h", "127.0.0.1", "-p",
-                  str(self.port), "-U", "postgres", "-c", f'CREATE DATABASE "{name}"')
+        self._run(
+            _postgres_bin("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-c",
+            f'CREATE DATABASE "{name}"',
+        )
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         try:
-            self._run(_postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w",
-                      "stop")
+            self._run(
+                _postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"
+            )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -87,9 +114,19 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (scripts/install_system_deps.sh)")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_port(self.port)
         return self

@@ -1,4 +1,5 @@
 """The pause exercise: start, validation of each step, stop, resume, save."""
+
 from typing import Any, Dict
 
 import pytest
@@ -45,8 +46,9 @@ async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
     old = [user_event("i feel smothered", "share_experience")] + [
         user_event(f"question {i}", "faq") for i in range(3)
     ]
-    tracker = make_tracker("help me pause", "start_exercise", slots={"signal": "feeling_smothered"},
-                           events=old)
+    tracker = make_tracker(
+        "help me pause", "start_exercise", slots={"signal": "feeling_smothered"}, events=old
+    )
     events = await ActionStartExercise().run(dispatcher, tracker, domain)
     assert slot_events(events)["signal_label"] is None
 
@@ -54,8 +56,12 @@ async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
 @pytest.mark.parametrize(
     ("method", "value", "expected", "response"),
     [
-        ("validate_pause_before", "  we had dinner with her parents  ",
-         "we had dinner with her parents", None),
+        (
+            "validate_pause_before",
+            "  we had dinner with her parents  ",
+            "we had dinner with her parents",
+            None,
+        ),
         ("validate_pause_body", "   ", None, "utter_answer_empty"),
         ("validate_pause_reason", "x" * 2001, None, "utter_answer_too_long"),
         ("validate_pause_reason", "x" * 2000, "x" * 2000, None),
@@ -81,16 +87,21 @@ async def test_too_long_answer_names_the_limit(dispatcher, domain) -> None:
 
 
 async def test_confirming_the_known_signal_fills_step_one(dispatcher, domain) -> None:
-    tracker = make_tracker("yes", "affirm", active_loop="pause_form",
-                           slots={"signal_label": "feeling smothered"})
+    tracker = make_tracker(
+        "yes", "affirm", active_loop="pause_form", slots={"signal_label": "feeling smothered"}
+    )
     result = ValidatePauseForm().validate_pause_noticed("confirmed", dispatcher, tracker, domain)
     assert result == {"pause_noticed": "feeling smothered"}
     assert dispatcher.messages == []
 
 
 async def test_stop_keeps_the_answers_as_unfinished(store, dispatcher, domain) -> None:
-    slots = {"pause_noticed": "irritation", "pause_before": "she said i love you",
-             "reflection_id": "a" * 32, "requested_slot": "pause_body"}
+    slots = {
+        "pause_noticed": "irritation",
+        "pause_before": "she said i love you",
+        "reflection_id": "a" * 32,
+        "requested_slot": "pause_body",
+    }
     tracker = make_tracker("stop", "stop_exercise", slots=slots, active_loop="pause_form")
     events = await ActionStopExercise().run(dispatcher, tracker, domain)
     assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -123,9 +134,17 @@ async def test_resume_from_the_conversation(store, dispatcher, domain) -> None:
     assert responses(dispatcher) == ["utter_resuming"]
 
 
-async def test_resume_from_the_store_after_the_conversation_lost_it(store, dispatcher, domain) -> None:
-    store.save(Reflection(id="c" * 32, user_id="alice", channel="rest",
-                          answers={"noticed": "irritation", "before": "a good date"}))
+async def test_resume_from_the_store_after_the_conversation_lost_it(
+    store, dispatcher, domain
+) -> None:
+    store.save(
+        Reflection(
+            id="c" * 32,
+            user_id="alice",
+            channel="rest",
+            answers={"noticed": "irritation", "before": "a good date"},
+        )
+    )
     tracker = make_tracker("let's continue", "resume_exercise")
     events = await ActionResumeExercise().run(dispatcher, tracker, domain)
     slots = slot_events(events)
@@ -172,10 +191,53 @@ async def test_save_failure_tells_the_person_and_keeps_it(broken_store, dispatch
 
 
 async def test_retry_saves_what_was_kept(store, dispatcher, domain) -> None:
-    kept = Reflection(id="g" * 32, user_id="alice", channel="rest", status=FINISHED,
-                      answers={"noticed": "x"}).to_dict()
+    kept = Reflection(
+        id="g" * 32, user_id="alice", channel="rest", status=FINISHED, answers={"noticed": "x"}
+    ).to_dict()
     tracker = make_tracker("yes", "affirm", slots={"unsaved_reflections": [kept]})
     events = await ActionSaveReflection().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_reflection_saved"]
     assert slot_events(events) == {"unsaved_reflections": None}
     assert store.get("alice", "g" * 32) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "requested", "kept"),
+    [
+        ("a day", "stop_exercise", "pause_wait", "a day"),
+        ("she is too much", "show_map", "pause_reason", "she is too much"),
+        ("real", "resume_exercise", "pause_verdict", "real"),
+        ("my chest is tight", "delete_reflections", "pause_body", "my chest is tight"),
+    ],
+)
+async def test_an_answer_misread_as_a_command_is_kept(
+    text, intent, requested, kept, store, dispatcher, domain
+) -> None:
+    tracker = make_tracker(
+        text, intent, active_loop="pause_form", slots={"requested_slot": requested}
+    )
+    action = (
+        ActionStopExercise()
+        if intent in ("stop_exercise", "delete_reflections")
+        else (ActionResumeExercise() if intent == "resume_exercise" else None)
+    )
+    if action is None:
+        from actions.reflections import ActionShowMap
+
+        action = ActionShowMap()
+    events = await action.run(dispatcher, tracker, domain)
+    assert events == [SlotSet(requested, kept), FollowupAction("pause_form")]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["stop", "let's finish later", "not right now", "/stop_exercise"])
+async def test_a_real_stop_still_stops(text, store, dispatcher, domain) -> None:
+    tracker = make_tracker(
+        text,
+        "stop_exercise",
+        active_loop="pause_form",
+        slots={"requested_slot": "pause_wait", "pause_noticed": "x"},
+    )
+    events = await ActionStopExercise().run(dispatcher, tracker, domain)
+    assert events[0] == ActiveLoop(None)
+    assert responses(dispatcher) == ["utter_exercise_stopped"]

@@ -1,7 +1,8 @@
 """Answers, follow-ups and topic suggestions."""
+
 from typing import Any, Dict, List
 
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.faq import ActionAnswerFaq, ActionFollowUp
@@ -10,30 +11,37 @@ from tests.conftest import make_tracker, responses
 
 
 def selector(key: str, confidence: float, ranking: List[str] = ()) -> Dict[str, Any]:
-    return {"faq": {
-        "response": {"intent_response_key": f"faq/{key}", "confidence": confidence},
-        "ranking": [{"intent_response_key": f"faq/{k}", "confidence": 0.1} for k in ranking],
-    }}
+    return {
+        "faq": {
+            "response": {"intent_response_key": f"faq/{key}", "confidence": confidence},
+            "ranking": [{"intent_response_key": f"faq/{k}", "confidence": 0.1} for k in ranking],
+        }
+    }
 
 
 async def test_answers_the_selected_topic(dispatcher, domain) -> None:
-    tracker = make_tracker("why do i pull away after a great weekend?", "faq",
-                           response_selector=selector("why_pull_away_when_good", 0.93))
+    tracker = make_tracker(
+        "why do i pull away after a great weekend?",
+        "faq",
+        response_selector=selector("why_pull_away_when_good", 0.93),
+    )
     events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_faq/why_pull_away_when_good"]
     assert events == [SlotSet("last_topic", "why_pull_away_when_good")]
 
 
 async def test_a_button_topic_wins_over_the_selector(dispatcher, domain) -> None:
-    tracker = make_tracker('/faq{"topic": "triggers"}', "faq",
-                           entities=[{"entity": "topic", "value": "triggers"}])
+    tracker = make_tracker(
+        '/faq{"topic": "triggers"}', "faq", entities=[{"entity": "topic", "value": "triggers"}]
+    )
     await ActionAnswerFaq().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_faq/triggers"]
 
 
 async def test_low_confidence_suggests_the_closest_topics(dispatcher, domain) -> None:
     tracker = make_tracker(
-        "hmm attachment thing", "faq",
+        "hmm attachment thing",
+        "faq",
         response_selector=selector("triggers", 0.2, ["triggers", "nervous_system", "deactivation"]),
         intent_ranking=[{"name": "faq", "confidence": 0.5}],
     )
@@ -41,24 +49,39 @@ async def test_low_confidence_suggests_the_closest_topics(dispatcher, domain) ->
     message = dispatcher.messages[0]
     assert message["response"] == "utter_suggest_topics"
     payloads = [b["payload"] for b in message["buttons"]]
-    assert payloads == [faq_payload("triggers"), faq_payload("nervous_system"),
-                        faq_payload("deactivation"), "/out_of_scope"]
+    assert payloads == [
+        faq_payload("triggers"),
+        faq_payload("nervous_system"),
+        faq_payload("deactivation"),
+        "/out_of_scope",
+    ]
     assert message["buttons"][-1]["title"] == "Something else"
 
 
 async def test_mid_exercise_a_statement_is_the_steps_answer(dispatcher, domain) -> None:
-    tracker = make_tracker("i noticed i was pulling away", "faq", active_loop="pause_form",
-                           slots={"requested_slot": "pause_noticed"},
-                           response_selector=selector("inside_view", 0.8))
+    tracker = make_tracker(
+        "i noticed i was pulling away",
+        "faq",
+        active_loop="pause_form",
+        slots={"requested_slot": "pause_noticed"},
+        response_selector=selector("inside_view", 0.8),
+    )
     events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert events == [SlotSet("pause_noticed", "i noticed i was pulling away")]
+    assert events == [
+        SlotSet("pause_noticed", "i noticed i was pulling away"),
+        FollowupAction("pause_form"),
+    ]
     assert dispatcher.messages == []
 
 
 async def test_mid_exercise_a_question_is_answered(dispatcher, domain) -> None:
-    tracker = make_tracker("what is deactivation?", "faq", active_loop="pause_form",
-                           slots={"requested_slot": "pause_body"},
-                           response_selector=selector("deactivation", 0.9))
+    tracker = make_tracker(
+        "what is deactivation?",
+        "faq",
+        active_loop="pause_form",
+        slots={"requested_slot": "pause_body"},
+        response_selector=selector("deactivation", 0.9),
+    )
     await ActionAnswerFaq().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_faq/deactivation"]
 
@@ -91,16 +114,23 @@ async def test_follow_up_without_a_topic_asks_where_to_go(dispatcher, domain) ->
 
 async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> None:
     tracker = make_tracker(
-        "blah", "nlu_fallback",
-        intent_ranking=[{"name": "nlu_fallback", "confidence": 0.45},
-                        {"name": "start_exercise", "confidence": 0.3},
-                        {"name": "faq", "confidence": 0.2}],
+        "blah",
+        "nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.45},
+            {"name": "start_exercise", "confidence": 0.3},
+            {"name": "faq", "confidence": 0.2},
+        ],
         response_selector=selector("what_helps", 0.5, ["what_helps", "can_it_change"]),
     )
     assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    assert payloads == ["/start_exercise", faq_payload("what_helps"),
-                        faq_payload("can_it_change"), "/out_of_scope"]
+    assert payloads == [
+        "/start_exercise",
+        faq_payload("what_helps"),
+        faq_payload("can_it_change"),
+        "/out_of_scope",
+    ]
 
 
 def test_every_topic_has_a_title_and_follow_ups(domain) -> None:

@@ -1,4 +1,5 @@
 """The training data and the held-out NLU test set: sizes, separation, the contract."""
+
 import re
 import subprocess
 import sys
@@ -11,8 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
-MINIMUM_TRAINING = {"crisis": 80, "out_of_scope": 40, "share_experience": 80,
-                    "start_exercise": 40}
+MINIMUM_TRAINING = {"crisis": 80, "out_of_scope": 40, "share_experience": 80, "start_exercise": 40}
 
 
 def examples(folder: Path) -> Dict[str, List[str]]:
@@ -20,8 +20,9 @@ def examples(folder: Path) -> Dict[str, List[str]]:
     for path in sorted(folder.glob("*.yml")):
         for block in yaml.safe_load(path.read_text()).get("nlu") or []:
             if "intent" in block:
-                found[block["intent"]] += [line[2:].strip() for line in
-                                           block["examples"].splitlines() if line.strip()]
+                found[block["intent"]] += [
+                    line[2:].strip() for line in block["examples"].splitlines() if line.strip()
+                ]
     return found
 
 
@@ -54,7 +55,8 @@ def test_no_example_is_labelled_twice() -> None:
 
 def test_every_intent_is_trained_and_tested() -> None:
     intents = {i for i in DOMAIN["intents"] if i != "faq"} | {
-        i for i in TRAIN if i.startswith("faq/")}
+        i for i in TRAIN if i.startswith("faq/")
+    }
     for intent in intents:
         assert len(TEST.get(intent, [])) >= 8, intent
         assert len(TRAIN.get(intent, [])) >= MINIMUM_TRAINING.get(intent, 20), intent
@@ -71,10 +73,15 @@ def test_the_contract_of_topics_yml() -> None:
         assert intent in DOMAIN["intents"]
 
 
-@pytest.mark.skipif(not (ROOT.parent / "shared" / "tools" / "seed_overlap.py").exists(),
-                    reason="../shared is not beside this checkout")
+@pytest.mark.skipif(
+    not (ROOT.parent / "shared" / "tools" / "seed_overlap.py").exists(),
+    reason="../shared is not beside this checkout",
+)
 def test_nothing_repeats_the_article_word_for_word() -> None:
-    result = subprocess.run([sys.executable, str(ROOT.parent / "shared" / "tools" /
-                                                 "seed_overlap.py")],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT.parent / "shared" / "tools" / "seed_overlap.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout

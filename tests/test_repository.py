@@ -1,4 +1,5 @@
 """The reflection repository, on SQLite and on a real PostgreSQL server."""
+
 import threading
 import uuid
 from pathlib import Path

@@ -68,9 +68,7 @@ CRISIS_VARIANTS = [
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
 NOT_CRISIS = [
-    line.strip()
-    for line in HYPERBOLE_FILE.read_text(encoding="utf-8").splitlines()
-    if line.strip()
+    line.strip() for line in HYPERBOLE_FILE.read_text(encoding="utf-8").splitlines() if line.strip()
 ] + [
     "i beat myself up every time i push her away",
     "i hate myself for ghosting him",
@@ -134,9 +132,7 @@ def _message(text: str) -> Any:
         {"name": "crisis", "confidence": 0.12},
         {"name": "faq", "confidence": 0.07},
     ]
-    return message_cls(
-        data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking}
-    )
+    return message_cls(data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking})
 
 
 def _component() -> Any:

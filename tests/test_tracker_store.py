@@ -1,4 +1,5 @@
 """The tracker store forgets a conversation when asked to, on SQLite and PostgreSQL."""
+
 import uuid
 from pathlib import Path
 

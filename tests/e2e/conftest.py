@@ -1,4 +1,5 @@
 """Servers for end-to-end tests: the action server and the Rasa server on free ports."""
+
 import sys
 import uuid
 from pathlib import Path
@@ -35,8 +36,11 @@ class Assistant:
             self.servers = None
 
     def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        response = requests.post(f"{self.url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": message}, timeout=60)
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -52,9 +56,14 @@ class Assistant:
 
 
 def environment(tmp: Path, **extra: str) -> Dict[str, str]:
-    return {"PAUSE_VAR_DIR": str(tmp / "var"), "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port()),
-            "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}", **extra}
+    return {
+        "PAUSE_VAR_DIR": str(tmp / "var"),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="session")

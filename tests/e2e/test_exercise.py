@@ -1,4 +1,5 @@
 """The whole exercise over REST, a restart of both servers in the middle, and deletion."""
+
 import uuid
 from pathlib import Path
 
@@ -10,12 +11,12 @@ from tests.e2e.conftest import ROOT, Assistant, environment
 pytestmark = pytest.mark.e2e
 
 ANSWERS = [
-    ("/affirm", "utter_ask_pause_before"),               # 1 confirm the moment just described
+    ("/affirm", "utter_ask_pause_before"),  # 1 confirm the moment just described
     ("she said she loves me", "utter_ask_pause_body"),  # 2 just before
     ("tight chest, restless", "utter_ask_pause_reason"),  # 3 body
     ("she is too much for me", "utter_ask_pause_verdict"),  # 4 the mind's reason
     ('/affirm{"choice": "protection"}', "utter_ask_pause_wait"),  # 5
-    ("a day", "utter_ask_pause_step"),                   # 6
+    ("a day", "utter_ask_pause_step"),  # 6
 ]
 
 
@@ -30,8 +31,11 @@ def ask(responses, name):  # type: ignore[no-untyped-def]
 def rows(db: Path, sender: str):  # type: ignore[no-untyped-def]
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        result = conn.execute(sa.text("SELECT * FROM reflections WHERE user_id = :u"),
-                              {"u": sender}).mappings().all()
+        result = (
+            conn.execute(sa.text("SELECT * FROM reflections WHERE user_id = :u"), {"u": sender})
+            .mappings()
+            .all()
+        )
     engine.dispose()
     return result
 
@@ -121,5 +125,7 @@ def test_delete_removes_reflections_and_history(assistant, sender, responses) ->
     assert replies[0]["text"].startswith("Done. I've deleted 1 reflections")
     events = assistant.tracker(sender)["events"]
     assert "feeling smothered" not in str(events)
-    assert assistant.say(sender, "show my reflections")[0]["text"] == \
-        responses["utter_no_reflections"][0]["text"]
+    assert (
+        assistant.say(sender, "show my reflections")[0]["text"]
+        == responses["utter_no_reflections"][0]["text"]
+    )

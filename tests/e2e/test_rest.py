@@ -1,4 +1,5 @@
 """End to end over the REST webhook and the HTTP API, against the running servers."""
+
 from typing import Any, Dict, List
 
 import pytest
@@ -28,13 +29,16 @@ def test_a_topic_button_and_a_follow_up(assistant, sender, responses) -> None:
     assert texts(replies) == [first_text(responses, "utter_faq/deactivating_strategies")]
 
 
-@pytest.mark.parametrize(("text", "intent"), [
-    ("what is avoidant attachment in simple terms", "faq"),
-    ("we had a great weekend and now I just want to be alone", "share_experience"),
-    ("I want to pull away right now, help me pause", "start_exercise"),
-    ("I don't want to be here anymore", "crisis"),
-    ("what's the weather like in paris", "out_of_scope"),
-])
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what is avoidant attachment in simple terms", "faq"),
+        ("we had a great weekend and now I just want to be alone", "share_experience"),
+        ("I want to pull away right now, help me pause", "start_exercise"),
+        ("I don't want to be here anymore", "crisis"),
+        ("what's the weather like in paris", "out_of_scope"),
+    ],
+)
 def test_model_parse_predicts_the_contract_names(assistant, text, intent) -> None:
     assert assistant.parse(text)["intent"]["name"] == intent
 
