@@ -17,6 +17,10 @@ from stores.forget import FORGET_SLOT
 
 logger = logging.getLogger(__name__)
 
+#: Channels that can deliver the export as a file (the connectors in channels/).
+FILE_CHANNELS = frozenset({"telegram", "slack"})
+EXPORT_FILENAME = "pause-reflections.md"
+
 
 def _stored_reflections(tracker: Tracker, limit: int = 0) -> List[Reflection]:
     """Flush anything unsaved, then read the sender's reflections (newest first)."""
@@ -138,9 +142,14 @@ class ActionExportReflections(Action):
         if not reflections:
             dispatcher.utter_message(response="utter_no_reflections")
             return []
-        dispatcher.utter_message(
-            response="utter_reflections_export", document=render_markdown(reflections, domain)
-        )
+        document = render_markdown(reflections, domain)
+        if tracker.get_latest_input_channel() in FILE_CHANNELS:
+            dispatcher.utter_message(response="utter_reflections_export_file")
+            dispatcher.utter_message(
+                json_message={"type": "document", "filename": EXPORT_FILENAME, "content": document}
+            )
+            return []
+        dispatcher.utter_message(response="utter_reflections_export", document=document)
         return []
 
 

@@ -75,7 +75,10 @@ def button_titles(domain: Dict[str, Any]) -> Dict[str, str]:
     """
     titles: Dict[str, str] = {}
     for button in _buttons(domain.get("responses") or {}):
-        payload, title = str(button.get("payload", "")), button.get("title")
+        # Payloads are written with doubled braces in the domain so that Rasa's
+        # template interpolation leaves them alone.
+        payload = str(button.get("payload", "")).replace("{{", "{").replace("}}", "}")
+        title = button.get("title")
         topic = topic_from_payload(payload)
         key = faq_payload(topic) if topic else payload
         if title and key not in titles:

@@ -52,15 +52,37 @@ def server_environment(
 
 
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_OPTIONAL_REF = re.compile(r"^\$\{([A-Z0-9_]+):-\}$")
+
+
+def _live_section(section: Any, env: Mapping[str, str]) -> Tuple[Any, List[str]]:
+    """Resolve one channel's settings: drop unset optional keys, list missing ones.
+
+    A value ``${VAR}`` is required; ``${VAR:-}`` is optional (the key is left out
+    when VAR is unset). Values stay ``${VAR}`` references for Rasa to expand, so
+    no secret is written to disk.
+    """
+    if not isinstance(section, dict):
+        return section, []
+    kept: Dict[str, Any] = {}
+    for key, value in section.items():
+        optional = _OPTIONAL_REF.match(str(value)) if isinstance(value, str) else None
+        if optional:
+            if env.get(optional.group(1)):
+                kept[key] = "${" + optional.group(1) + "}"
+            continue
+        kept[key] = value
+    missing = sorted({v for v in _ENV_REF.findall(yaml.safe_dump(kept)) if not env.get(v)})
+    return kept, missing
 
 
 def live_credentials(
     settings: Settings, env: Mapping[str, str]
 ) -> Tuple[Path, List[str], Dict[str, List[str]]]:
-    """Write the credentials of the channels whose variables are all set.
+    """Write the credentials of the channels whose required variables are all set.
 
-    credentials.yml lists every channel; a channel that refers to an unset
-    ``${VARIABLE}`` is switched off rather than failing Rasa's start-up.
+    credentials.yml lists every channel; a channel that needs an unset variable is
+    switched off rather than failing Rasa's start-up.
 
     Returns:
         The file written (under the var folder), the live channels, and for each
@@ -70,13 +92,11 @@ def live_credentials(
     live: Dict[str, Any] = {}
     off: Dict[str, List[str]] = {}
     for name, section in sections.items():
-        missing = sorted(
-            {var for var in _ENV_REF.findall(yaml.safe_dump(section)) if not env.get(var)}
-        )
+        resolved, missing = _live_section(section, env)
         if missing:
             off[name] = missing
         else:
-            live[name] = section
+            live[name] = resolved
     path = settings.var_dir / "credentials.live.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(live, sort_keys=False))
@@ -178,6 +198,7 @@ def start(
     log_dir: Optional[Path] = None,
     rasa: bool = True,
     timeout: float = 240,
+    credentials: Optional[Path] = None,
 ) -> Servers:
     """Start the action server (and the Rasa server) and wait until they answer.
 
@@ -188,11 +209,16 @@ def start(
         log_dir: Write each server's output to a file there instead of this terminal.
         rasa: Also start the Rasa server (``shell`` runs its own).
         timeout: Seconds to wait for the servers to answer.
+        credentials: Use this credentials file as it is, instead of the channels of
+            credentials.yml whose variables are set (tests use it).
 
     """
     settings = load_settings({**os.environ, **(overrides or {})})
     env = server_environment(settings, overrides)
-    credentials, live, off = live_credentials(settings, env)
+    if credentials is None:
+        credentials, live, off = live_credentials(settings, env)
+    else:
+        live, off = list(yaml.safe_load(credentials.read_text()) or {}), {}
     servers = Servers(settings, live_channels=live, off_channels=off)
     commands = [
         (

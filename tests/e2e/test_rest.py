@@ -11,6 +11,11 @@ def texts(replies: List[Dict[str, Any]]) -> List[str]:
     return [reply.get("text", "") for reply in replies]
 
 
+def joined(replies: List[Dict[str, Any]]) -> str:
+    """The REST channel sends each paragraph of a message without buttons separately."""
+    return "\n\n".join(texts(replies))
+
+
 def first_text(responses: Dict[str, Any], name: str) -> str:
     return responses[name][0]["text"]
 
@@ -51,7 +56,7 @@ def test_model_parse_gives_the_full_retrieval_intent(assistant) -> None:
 
 def test_crisis_gets_resources_first(assistant, sender, responses) -> None:
     replies = assistant.say(sender, "everyone would be better off without me")
-    assert texts(replies)[0] == first_text(responses, "utter_crisis")
+    assert joined(replies).startswith(first_text(responses, "utter_crisis"))
 
 
 def test_greet_introduces_and_offers_a_menu(assistant, sender) -> None:
