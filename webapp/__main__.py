@@ -1,0 +1,5 @@
+"""Run the web app: ``python -m webapp``."""
+
+from webapp.app import main
+
+main()
