@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test validate lint typecheck unit nlu-test story-test e2e bench clean
+.PHONY: help setup train run shell test validate lint typecheck unit nlu-test story-test e2e browser bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -32,7 +32,11 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt requirements-model.txt con
 	$(PY) -c "import en_core_web_sm; en_core_web_sm.install_meta()"
 	@mkdir -p $(STAMPS) && touch $@
 
-setup: $(STAMPS)/venv ## Create .venv and install every Python dependency (pinned)
+$(STAMPS)/npm: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+setup: $(STAMPS)/venv $(STAMPS)/npm ## Install every Python (pinned) and npm (locked) dependency
 
 $(MODEL): $(STAMPS)/venv $(TRAIN_INPUTS)
 	PYTHONWARNINGS=ignore $(RASA) train --fixed-model-name pause --out models
@@ -40,7 +44,7 @@ $(MODEL): $(STAMPS)/venv $(TRAIN_INPUTS)
 
 train: $(MODEL) ## Train the model if data, config or components changed since the last one
 
-run: $(MODEL) ## Set up, train if needed, and run the assistant (Ctrl-C stops it)
+run: $(MODEL) $(STAMPS)/npm ## Set up, train if needed, and run the assistant and its web page (Ctrl-C stops it)
 	$(PY) scripts/serve.py run
 
 shell: $(MODEL) ## Chat with the assistant in this terminal
@@ -56,10 +60,10 @@ validate: $(STAMPS)/venv ## rasa data validate (fails on any warning not explain
 lint: $(STAMPS)/venv ## ruff
 	$(VENV)/bin/ruff check .
 
-typecheck: $(STAMPS)/venv ## mypy on actions/, components/ and stores/
+typecheck: $(STAMPS)/venv ## mypy on actions/, components/, stores/, channels/ and webapp/
 	$(VENV)/bin/mypy
 
-unit: $(STAMPS)/venv ## pytest: actions, components, stores, repository (SQLite and PostgreSQL)
+unit: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system ## pytest: actions, components, stores, repository (SQLite and PostgreSQL)
 	$(PY) -m pytest -m "not e2e and not browser"
 
 nlu-test: $(MODEL) ## Evaluate NLU on tests/nlu/ and gate on accuracy and crisis recall
@@ -68,11 +72,14 @@ nlu-test: $(MODEL) ## Evaluate NLU on tests/nlu/ and gate on accuracy and crisis
 story-test: $(MODEL) ## rasa test core on tests/test_stories.yml
 	$(PY) scripts/story_test.py
 
-e2e: $(MODEL) $(STAMPS)/system ## End-to-end tests against running servers (REST, restart, deletion)
+e2e: $(MODEL) $(STAMPS)/system ## End-to-end tests against running servers (REST, channels, restart, deletion)
 	$(PY) -m pytest -m "e2e"
 
-test: $(STAMPS)/venv $(STAMPS)/system $(MODEL) ## Set up and run the whole suite
-	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e
+browser: $(MODEL) $(STAMPS)/system $(STAMPS)/npm ## The web page in Chromium (Playwright)
+	$(PY) -m pytest -m "browser"
+
+test: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system $(MODEL) ## Set up and run the whole suite
+	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e browser
 
 bench: $(MODEL) ## Benchmarks: training time, REST reply latency, safety-net false positives
 	$(PY) benchmarks/rest_latency.py

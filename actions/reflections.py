@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.config import load_settings
 from actions.exercise import misread_answer, save_all, unsaved_reflections
 from actions.insights import build_map, observation_response
+from actions.links import export_url
 from actions.repository import Reflection, StoreUnavailable, default_repository
 from actions.topics import response_text
 from stores.forget import FORGET_SLOT
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 #: Channels that can deliver the export as a file (the connectors in channels/).
 FILE_CHANNELS = frozenset({"telegram", "slack"})
+#: The web page's channel: the export is a signed download link served by webapp/.
+WEB_CHANNEL = "socketio"
 EXPORT_FILENAME = "pause-reflections.md"
 
 
@@ -142,8 +145,17 @@ class ActionExportReflections(Action):
         if not reflections:
             dispatcher.utter_message(response="utter_no_reflections")
             return []
+        settings = load_settings()
+        channel = tracker.get_latest_input_channel()
+        if channel == WEB_CHANNEL and settings.export_secret:
+            dispatcher.utter_message(
+                response="utter_reflections_export_link",
+                export_url=export_url(settings, tracker.sender_id),
+                export_minutes=max(1, settings.export_ttl_seconds // 60),
+            )
+            return []
         document = render_markdown(reflections, domain)
-        if tracker.get_latest_input_channel() in FILE_CHANNELS:
+        if channel in FILE_CHANNELS:
             dispatcher.utter_message(response="utter_reflections_export_file")
             dispatcher.utter_message(
                 json_message={"type": "document", "filename": EXPORT_FILENAME, "content": document}

@@ -10,6 +10,7 @@ Ctrl-C stops every process it started.
 import argparse
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.config import Settings, load_settings  # noqa: E402
+from actions.links import web_base_url  # noqa: E402
 
 MODEL = ROOT / "models" / "pause.tar.gz"
 BIN = Path(sys.executable).parent
@@ -126,8 +128,7 @@ def rasa_command(settings: Settings, credentials: Path, model: Path = MODEL) -> 
         str(settings.rasa_port),
         "--enable-api",
     ]
-    if settings.web_origin:
-        command += ["--cors", settings.web_origin]
+    command += ["--cors", web_base_url(settings)]  # the page's origin only
     token = os.environ.get("RASA_API_TOKEN")
     if token:
         command += ["--auth-token", token]
@@ -199,6 +200,7 @@ def start(
     rasa: bool = True,
     timeout: float = 240,
     credentials: Optional[Path] = None,
+    web: bool = False,
 ) -> Servers:
     """Start the action server (and the Rasa server) and wait until they answer.
 
@@ -211,9 +213,14 @@ def start(
         timeout: Seconds to wait for the servers to answer.
         credentials: Use this credentials file as it is, instead of the channels of
             credentials.yml whose variables are set (tests use it).
+        web: Also start the web page's app (webapp/) after the Rasa server.
 
     """
-    settings = load_settings({**os.environ, **(overrides or {})})
+    overrides = dict(overrides or {})
+    if not (overrides.get("EXPORT_SECRET") or os.environ.get("EXPORT_SECRET")):
+        # Shared by the action server (signs export links) and the web app (checks them).
+        overrides["EXPORT_SECRET"] = secrets.token_urlsafe(32)
+    settings = load_settings({**os.environ, **overrides})
     env = server_environment(settings, overrides)
     if credentials is None:
         credentials, live, off = live_credentials(settings, env)
@@ -230,6 +237,14 @@ def start(
     if rasa:
         commands.append(
             ("rasa", rasa_command(settings, credentials, model), f"{settings.rasa_url}/")
+        )
+    if rasa and web:
+        commands.append(
+            (
+                "webapp",
+                [str(BIN / "python"), "-m", "webapp"],
+                f"http://{settings.rasa_host}:{settings.web_port}/health",
+            )
         )
     try:
         for name, command, health in commands:
@@ -261,7 +276,8 @@ def _print_welcome(servers: Servers) -> None:
         f"\n    {channel_name(c)} is off: set {', '.join(v)}"
         for c, v in servers.off_channels.items()
     )
-    print(f"\n  Live channels: {channels}{off}")
+    print(f"\n  Web page: {web_base_url(settings)}/   (open it in a browser)")
+    print(f"  Live channels: {channels}{off}")
     print(
         f"""
   Pause is running.
@@ -292,7 +308,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not MODEL.exists():
         print(f"No model at {MODEL}: run `make train` first.", file=sys.stderr)
         return 1
-    servers = start(rasa=args.command == "run")
+    servers = start(rasa=args.command == "run", web=args.command == "run")
     stop = {"now": False}
 
     def _stop(signum: int, frame: object) -> None:

@@ -201,4 +201,8 @@ def text_of(responses: Dict[str, Any], name: str, variation: int = 0) -> str:
 
 
 def buttons_of(responses: Dict[str, Any], name: str, variation: int = 0) -> List[Dict[str, str]]:
-    return list(responses[name][variation].get("buttons") or [])
+    # The domain doubles the braces of payloads so that Rasa's interpolation leaves them alone.
+    return [
+        {**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")}
+        for b in responses[name][variation].get("buttons") or []
+    ]

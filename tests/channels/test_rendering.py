@@ -64,7 +64,9 @@ def test_markers_hug_words_and_snake_case_or_lone_stars_stay_text() -> None:
 
 
 def test_every_response_renders_with_balanced_tags(texts: Dict[str, str]) -> None:
-    for name, text in texts.items():
+    for name, template in texts.items():
+        # Rasa fills the placeholders before a connector sees the text.
+        text = re.sub(r"\{[a-z_]+\}", "https://example.test/x", template)
         html = telegram_html(parse(text))
         for tag in ("b", "i", "a"):
             opened = len(re.findall(rf"<{tag}[ >]", html))

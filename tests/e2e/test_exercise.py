@@ -83,6 +83,9 @@ def test_exercise_survives_a_restart_and_is_stored_once(tmp_path: Path, response
         assert "# My pause reflections" in export and "tight chest, restless" in export
     finally:
         assistant.stop()
+    for log in assistant.log_dir.glob("*.log"):  # no reflection text is ever logged
+        text = log.read_text()
+        assert "she is too much for me" not in text and "tight chest" not in text, log
 
 
 def test_stop_and_resume_at_the_same_step(assistant, sender, responses) -> None:
