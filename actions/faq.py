@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.exercise import misread_answer
+from actions.steps import misread_answer
 from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload, response_text
 
 #: Below this ResponseSelector confidence the assistant suggests topics instead of guessing.

@@ -1,7 +1,8 @@
 """Looking back: list, map, export and delete a person's own reflections."""
 
 import logging
-from typing import List, Text
+from abc import ABCMeta, abstractmethod
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
@@ -9,10 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import load_settings
-from actions.exercise import misread_answer, save_all, unsaved_reflections
+from actions.exercise import save_all, unsaved_reflections
 from actions.insights import build_map, observation_response
 from actions.links import export_url
 from actions.repository import Reflection, StoreUnavailable, default_repository
+from actions.steps import misread_answer
 from actions.topics import response_text
 from stores.forget import FORGET_SLOT
 
@@ -49,28 +51,66 @@ def render_markdown(reflections: List[Reflection], domain: DomainDict) -> str:
     return "\n\n".join(parts)
 
 
-class ActionShowReflections(Action):
-    """Shows the latest few reflections, newest first."""
+class LookBackAction(Action, metaclass=ABCMeta):
+    """Base of the actions that read the sender's reflections.
 
-    def name(self) -> Text:
-        """Return the action's name."""
-        return "action_show_reflections"
+    Inside the exercise a misread answer goes back to the step; otherwise the
+    reflections are read (after saving any kept for a retry) and handed to
+    :meth:`respond`, or the person hears that there are none or the store is down.
+    """
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """List the latest reflections in one short message."""
+        """Read the sender's reflections and respond with them."""
         misread = misread_answer(tracker, dispatcher)
         if misread is not None:
             return misread
         try:
-            reflections = _stored_reflections(tracker, load_settings().reflections_shown)
+            reflections = _stored_reflections(tracker, self.limit() or 0)
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
         if not reflections:
             dispatcher.utter_message(response="utter_no_reflections")
             return []
+        self.respond(dispatcher, tracker, domain, reflections)
+        return []
+
+    def limit(self) -> Optional[int]:
+        """How many reflections to read, newest first (None: all)."""
+        return None
+
+    @abstractmethod
+    def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        reflections: List[Reflection],
+    ) -> None:
+        """Utter what the action shows; ``reflections`` is never empty."""
+
+
+class ActionShowReflections(LookBackAction):
+    """Shows the latest few reflections, newest first, in one short message."""
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_show_reflections"
+
+    def limit(self) -> Optional[int]:
+        """How many to show (``REFLECTIONS_SHOWN``)."""
+        return load_settings().reflections_shown
+
+    def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        reflections: List[Reflection],
+    ) -> None:
+        """List one line per reflection."""
         line = response_text(domain, "utter_reflection_line")
         lines = [
             line.format(
@@ -84,31 +124,23 @@ class ActionShowReflections(Action):
         dispatcher.utter_message(
             response="utter_reflections_list", reflection_list="\n".join(lines)
         )
-        return []
 
 
-class ActionShowMap(Action):
+class ActionShowMap(LookBackAction):
     """Shows the patterns across all of the person's reflections."""
 
     def name(self) -> Text:
         """Return the action's name."""
         return "action_show_map"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """Aggregate the reflections and utter the map with an observation."""
-        misread = misread_answer(tracker, dispatcher)
-        if misread is not None:
-            return misread
-        try:
-            reflections = _stored_reflections(tracker)
-        except StoreUnavailable:
-            dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        if not reflections:
-            dispatcher.utter_message(response="utter_no_reflections")
-            return []
+    def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        reflections: List[Reflection],
+    ) -> None:
+        """Utter the map, then a gentle observation that fits it."""
         summary = build_map(reflections)
         dispatcher.utter_message(
             response="utter_map",
@@ -120,31 +152,27 @@ class ActionShowMap(Action):
             wait_summary=summary.wait_summary,
         )
         dispatcher.utter_message(response=observation_response(summary))
-        return []
 
 
-class ActionExportReflections(Action):
-    """Sends every reflection as a Markdown document in the chat."""
+class ActionExportReflections(LookBackAction):
+    """Exports every reflection.
+
+    A download link on the web page, a file in messaging apps, and a Markdown
+    document in the chat elsewhere.
+    """
 
     def name(self) -> Text:
         """Return the action's name."""
         return "action_export_reflections"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """Render all reflections as Markdown and send them."""
-        misread = misread_answer(tracker, dispatcher)
-        if misread is not None:
-            return misread
-        try:
-            reflections = _stored_reflections(tracker)
-        except StoreUnavailable:
-            dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        if not reflections:
-            dispatcher.utter_message(response="utter_no_reflections")
-            return []
+    def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        reflections: List[Reflection],
+    ) -> None:
+        """Send the export in the form the channel handles best."""
         settings = load_settings()
         channel = tracker.get_latest_input_channel()
         if channel == WEB_CHANNEL and settings.export_secret:
@@ -153,16 +181,15 @@ class ActionExportReflections(Action):
                 export_url=export_url(settings, tracker.sender_id),
                 export_minutes=max(1, settings.export_ttl_seconds // 60),
             )
-            return []
+            return
         document = render_markdown(reflections, domain)
         if channel in FILE_CHANNELS:
             dispatcher.utter_message(response="utter_reflections_export_file")
             dispatcher.utter_message(
                 json_message={"type": "document", "filename": EXPORT_FILENAME, "content": document}
             )
-            return []
+            return
         dispatcher.utter_message(response="utter_reflections_export", document=document)
-        return []
 
 
 class ActionDeleteReflections(Action):

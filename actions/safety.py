@@ -8,7 +8,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.exercise import FORM_NAME, keep_progress
+from actions.exercise import keep_progress
+from actions.steps import FORM_NAME
 
 logger = logging.getLogger(__name__)
 

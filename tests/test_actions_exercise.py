@@ -6,14 +6,13 @@ import pytest
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from actions.exercise import (
-    SLOTS,
     ActionResumeExercise,
     ActionSaveReflection,
     ActionStartExercise,
     ActionStopExercise,
-    ValidatePauseForm,
 )
 from actions.repository import FINISHED, UNFINISHED, Reflection
+from actions.steps import SLOTS, ValidatePauseForm
 from tests.conftest import make_tracker, responses, user_event
 
 FULL = {
