@@ -46,7 +46,7 @@ def server_environment(
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
-            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            "PYTHONWARNINGS": "ignore",
         }
     )
     settings.var_dir.mkdir(parents=True, exist_ok=True)
