@@ -309,13 +309,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"No model at {MODEL}: run `make train` first.", file=sys.stderr)
         return 1
     servers = start(rasa=args.command == "run", web=args.command == "run")
-    stop = {"now": False}
 
     def _stop(signum: int, frame: object) -> None:
-        stop["now"] = True
+        raise SystemExit(0)  # the finally clause below stops every server
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     try:
         if args.command == "shell":
             env = server_environment(settings)
@@ -326,11 +325,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 str(MODEL),
                 "--endpoints",
                 str(ROOT / "endpoints.yml"),
+                "--credentials",
+                str(live_credentials(settings, env)[0]),
             ]
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shell handles Ctrl-C itself
             return subprocess.call(shell, cwd=ROOT, env=env)
         _print_welcome(servers)
-        while not stop["now"]:
+        while True:
             for process in servers.processes:
                 if process.poll() is not None:
                     print(
@@ -338,9 +339,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                     )
                     return 1
             time.sleep(0.5)
-        print("\nStopping...", flush=True)
-        return 0
     finally:
+        try:
+            print("\nStopping...", flush=True)
+        except OSError:  # the terminal is already gone (SIGHUP)
+            pass
         servers.stop()
 
 
