@@ -5,7 +5,7 @@ that the classifier read as a command but has none of its words stays the answer
 """
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -113,6 +113,23 @@ def misread_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> Option
     return [SlotSet(k, v) for k, v in validated.items()] + [FollowupAction(FORM_NAME)]
 
 
+def _step_validator(step: str) -> Callable[..., Dict[Text, Any]]:
+    """Build the ``validate_pause_<step>`` method that rasa_sdk looks up by name."""
+
+    def validate(
+        self: FormValidationAction,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        return validate_step(step, slot_value, dispatcher, tracker)
+
+    validate.__name__ = f"validate_{SLOTS[step]}"
+    validate.__doc__ = f"Validate the answer to step '{step}' of the exercise."
+    return validate
+
+
 class ValidatePauseForm(FormValidationAction):
     """Validates each step: trims, caps the length, handles skip and confirm."""
 
@@ -120,72 +137,10 @@ class ValidatePauseForm(FormValidationAction):
         """Return the action's name."""
         return "validate_pause_form"
 
-    def validate_pause_noticed(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 1: what did you notice?"""
-        return validate_step("noticed", slot_value, dispatcher, tracker)
-
-    def validate_pause_before(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 2: what happened just before?"""
-        return validate_step("before", slot_value, dispatcher, tracker)
-
-    def validate_pause_body(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 3: what is your body doing?"""
-        return validate_step("body", slot_value, dispatcher, tracker)
-
-    def validate_pause_reason(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 4: what reason is the mind giving?"""
-        return validate_step("reason", slot_value, dispatcher, tracker)
-
-    def validate_pause_verdict(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 5: real signal or protection?"""
-        return validate_step("verdict", slot_value, dispatcher, tracker)
-
-    def validate_pause_wait(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 6: how long can you wait?"""
-        return validate_step("wait", slot_value, dispatcher, tracker)
-
-    def validate_pause_step(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[Text, Any]:
-        """Step 7 (optional): one small step."""
-        return validate_step("step", slot_value, dispatcher, tracker)
+    validate_pause_noticed = _step_validator("noticed")  # 1 catch it
+    validate_pause_before = _step_validator("before")  # 2 just before
+    validate_pause_body = _step_validator("body")  # 3 the body
+    validate_pause_reason = _step_validator("reason")  # 4 the mind's reason
+    validate_pause_verdict = _step_validator("verdict")  # 5 signal or protection
+    validate_pause_wait = _step_validator("wait")  # 6 slow the exit
+    validate_pause_step = _step_validator("step")  # 7 one small step (optional)
