@@ -16,13 +16,25 @@ MINIMUM_TRAINING = {"crisis": 80, "out_of_scope": 40, "share_experience": 80, "s
 
 
 def examples(folder: Path) -> Dict[str, List[str]]:
+    return examples_of(folder, skip="")
+
+
+def examples_of(folder: Path, skip: str) -> Dict[str, List[str]]:
     found: Dict[str, List[str]] = defaultdict(list)
     for path in sorted(folder.glob("*.yml")):
-        for block in yaml.safe_load(path.read_text()).get("nlu") or []:
-            if "intent" in block:
-                found[block["intent"]] += [
-                    line[2:].strip() for line in block["examples"].splitlines() if line.strip()
-                ]
+        if path.name != skip:
+            for intent, texts in examples_single(path).items():
+                found[intent] += texts
+    return found
+
+
+def examples_single(path: Path) -> Dict[str, List[str]]:
+    found: Dict[str, List[str]] = defaultdict(list)
+    for block in yaml.safe_load(path.read_text()).get("nlu") or []:
+        if "intent" in block:
+            found[block["intent"]] += [
+                line[2:].strip() for line in block["examples"].splitlines() if line.strip()
+            ]
     return found
 
 
@@ -85,3 +97,47 @@ def test_nothing_repeats_the_article_word_for_word() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout
+
+
+BLIND = examples(ROOT / "tests" / "nlu_realistic")
+DEV = examples(ROOT / "benchmarks" / "data" / "dev")
+EVERYDAY = [
+    line.strip()
+    for name in ("everyday.txt", "everyday_regression.txt")
+    for line in (ROOT / "tests" / "safety" / name).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+]
+MIXED = [item["text"] for item in yaml.safe_load((ROOT / "tests/mixed/mixed.yml").read_text())]
+
+
+def test_the_blind_sets_are_kept_out_of_training() -> None:
+    training = {normal(text) for texts in TRAIN.values() for text in texts}
+    held_out = [t for texts in [*BLIND.values(), *DEV.values()] for t in texts] + EVERYDAY + MIXED
+    assert [text for text in held_out if normal(text) in training] == []
+
+
+def test_the_blind_set_is_as_large_as_the_issue_asks() -> None:
+    spec_keys = [f"faq/{key}" for key in yaml.safe_load(SPEC.read_text())["faq"]] if (
+        SPEC.exists()) else [k for k in BLIND if k.startswith("faq/")]
+    for label in [*spec_keys, "share_experience", "start_exercise", "out_of_scope"]:
+        assert len(BLIND[label]) >= 15, label
+    assert len(BLIND["crisis"]) >= 60
+    assert len(EVERYDAY) >= 200
+
+
+def test_training_has_the_size_and_shape_real_messages_have() -> None:
+    """Sizes, and 40% stories of 15-50 words, not counting the near misses.
+
+    data/nlu/near_misses.yml is a device that teaches what crisis is not (short hyperbole);
+    the share of stories is a property of the intents' own examples.
+    """
+    minimum = {"share_experience": 300, "crisis": 250, "out_of_scope": 200}
+    own = {
+        intent: texts
+        for intent, texts in examples_of(ROOT / "data" / "nlu", skip="near_misses.yml").items()
+    }
+    for intent, texts in own.items():
+        if intent in minimum or intent.startswith("faq/"):
+            assert len(texts) >= minimum.get(intent, 60), intent
+            stories = [t for t in texts if 15 <= len(t.split()) <= 50]
+            assert len(stories) >= 0.4 * len(texts), intent
