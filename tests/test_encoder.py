@@ -1,0 +1,80 @@
+"""The sentence encoder (pause/encoder.py) and the sentence splitter (pause/sentences.py)."""
+
+import numpy as np
+import pytest
+
+from pause.encoder import DIMENSIONS, shared_encoder
+from pause.sentences import split_sentences
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return shared_encoder()
+
+
+def test_sentence_vectors_are_unit_length_and_in_order(encoder) -> None:
+    texts = ["i want to be alone after our weekend", "what's the weather tomorrow", "hi"]
+    vectors = encoder.sentence_vectors(texts)
+    assert vectors.shape == (3, DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    again = encoder.sentence_vectors(list(reversed(texts)))
+    assert np.allclose(again[::-1], vectors, atol=1e-5)
+
+
+def test_meaning_not_spelling_decides_closeness(encoder) -> None:
+    anchor, paraphrase, unrelated = encoder.sentence_vectors(
+        [
+            "i wish i could fall asleep and never wake up",
+            "i dont care if i dont wake up tomorrow",
+            "can you recommend a good pasta recipe",
+        ]
+    )
+    assert float(anchor @ paraphrase) > float(anchor @ unrelated) + 0.2
+
+
+def test_word_pieces_carry_their_character_spans(encoder) -> None:
+    text = "Unbelievably tired"
+    encoded = encoder.encode([text])[0]
+    assert len(encoded.pieces) == len(encoded.spans) > 2
+    assert text[encoded.spans[0][0] : encoded.spans[-1][1]] == text
+    assert all(a < b for a, b in encoded.spans)
+
+
+def test_a_long_text_is_cut_to_the_models_window_not_rejected(encoder) -> None:
+    encoded = encoder.encode(["word " * 600])[0]
+    assert len(encoded.pieces) == 254  # 256 minus [CLS] and [SEP]
+
+
+def test_empty_input_gives_nothing(encoder) -> None:
+    assert encoder.encode([]) == []
+    assert encoder.sentence_vectors([]).shape == (0, DIMENSIONS)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("hi", ["hi"]),
+        (
+            "we had a great weekend. now i just want to be alone!! why am i like this?",
+            ["we had a great weekend", "now i just want to be alone!!", "why am i like this?"],
+        ),
+        ("ok. so. my gf... idk", ["ok. so. my gf... idk"]),  # short pieces stay together
+        (
+            "this is line one here\nand this is line two",
+            ["this is line one here", "and this is line two"],
+        ),
+        ("", []),
+    ],
+)
+def test_sentences(text, expected) -> None:
+    assert [text[a:b] for a, b in split_sentences(text)] == expected
+
+
+def test_a_long_run_on_is_cut_into_clauses() -> None:
+    text = (
+        "so me and my bf have been together 2 years and last weekend was amazing, we went to "
+        "the lake and he said he loves me and honestly i dont care if i wake up tomorrow"
+    )
+    clauses = [text[a:b] for a, b in split_sentences(text)]
+    assert "and honestly i dont care if i wake up tomorrow" in clauses
+    assert " ".join(clauses).split() == text.replace(",", "").split()
