@@ -203,17 +203,25 @@ if RASA_AVAILABLE:
             """
             for message in messages:
                 pattern_id = match_crisis(message.get(TEXT) or "")
-                if pattern_id is None:
-                    continue
-                forced = {INTENT_NAME_KEY: self.intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
-                others = [
-                    entry
-                    for entry in message.get(INTENT_RANKING_KEY) or []
-                    if entry.get(INTENT_NAME_KEY) != self.intent_name
-                ]
-                message.set(INTENT, forced, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [dict(forced), *others], add_to_output=True)
-                message.set(
-                    MARKER_KEY, {"matched": True, "pattern": pattern_id}, add_to_output=True
-                )
+                if pattern_id is not None:
+                    force_intent(message, self.intent_name)
+                    message.set(
+                        MARKER_KEY, {"matched": True, "pattern": pattern_id}, add_to_output=True
+                    )
             return messages
+
+    def force_intent(message: Message, name: str) -> None:
+        """Makes ``name`` the intent with confidence 1.0, first in the ranking.
+
+        The other intents keep their order, capped at 0.5 so that no ambiguity check
+        downstream (FallbackClassifier) can read the forced intent as a close call.
+        """
+        forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        others = [
+            {**entry, PREDICTED_CONFIDENCE_KEY: min(float(entry.get(PREDICTED_CONFIDENCE_KEY)
+                                                          or 0.0), 0.5)}
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get(INTENT_NAME_KEY) != name
+        ]
+        message.set(INTENT, forced, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(forced), *others], add_to_output=True)

@@ -1,0 +1,285 @@
+"""Reads a message as a whole and sentence by sentence, on the sentence encoder's vectors.
+
+Runs after DIET and the ResponseSelector, before the FallbackClassifier. It trains a
+logistic regression on the encoder's message vectors of the training data (one class per
+intent, FAQ topics apart) and, at inference:
+1. **Whole message.** Its intent and FAQ-topic probabilities are averaged with DIET's and
+   the ResponseSelector's (``ensemble_weight`` is the regression's share), so that one
+   model's confident mistake on a long story can be outvoted by the other.
+2. **Crisis, sentence by sentence** (``pause.crisis_bank``): a sentence the regression
+   reads as crisis, or one close to the project's own bank of crisis sentences and not
+   closer to any training example that is not crisis, makes the whole message crisis.
+   Either layer alone is enough, as are the SafetyNet's patterns at the end of the pipeline.
+3. **A moment inside a story.** When the message is a question, a sentence that is not a
+   question and that reads as a described moment is marked (``pause_moment`` in the parse
+   output) so that the answer can reflect the moment too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.safety_net import CRISIS_INTENT, force_intent
+from components.sentence_featurizer import SENTENCES_KEY, SentenceFeaturizer
+from pause.crisis_bank import CrisisBank
+
+MOMENT_INTENT = "share_experience"
+MOMENT_KEY = "pause_moment"
+CRISIS_MARKER_KEY = "crisis_layers"
+RETRIEVAL_INTENT = "faq"
+_QUESTION_START = (
+    "why", "how", "what", "is ", "are ", "can ", "could ", "do ", "does ", "should ", "will ",
+    "would ", "am i", "when ", "where ", "who ", "which ",
+)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class SentenceAnalyser(GraphComponent):
+    """The whole-message ensemble, sentence-level crisis layers and moments in stories."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The thresholds and the featurizer it reads (see the module docstring)."""
+        return {
+            "featurizer": "minilm",  # alias of the SentenceFeaturizer whose vectors it reads
+            "ensemble_weight": 0.5,  # the regression's share of the whole-message vote
+            "crisis_probability": 0.5,  # regression: a sentence this sure of crisis is crisis
+            "moment_probability": 0.45,  # a sentence this sure (and surest of it) is a moment
+            "regularisation": 4.0,  # C of the logistic regression
+        }
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        """The encoder must run first."""
+        return [SentenceFeaturizer]
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        weights: Optional[Dict[str, np.ndarray]] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self._labels: List[str] = labels or []
+        self._coef = weights["coef"] if weights else np.zeros((0, 0), np.float32)
+        self._intercept = weights["intercept"] if weights else np.zeros(0, np.float32)
+        self._bank = CrisisBank.from_arrays(weights) if weights else None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceAnalyser:
+        """Creates an untrained analyser."""
+        return cls(config, model_storage, resource)
+
+    # --- training ------------------------------------------------------------------------------
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the regression and encodes the crisis banks into the model."""
+        from sklearn.linear_model import LogisticRegression
+
+        vectors, labels = [], []
+        for message in training_data.intent_examples:
+            vector = self._message_vector(message)
+            label = message.get(INTENT_RESPONSE_KEY) or message.get(INTENT)
+            if vector is not None and label:
+                vectors.append(vector)
+                labels.append(str(label))
+        if len(set(labels)) < 2:
+            return self._resource
+        safe = np.stack([v for v, label in zip(vectors, labels, strict=True)
+                         if label != CRISIS_INTENT])
+        self._bank = CrisisBank.build(safe)
+        # The bank's crisis sentences teach the regression too: one sentence, standing alone,
+        # is what it reads when it checks a story sentence by sentence.
+        vectors += list(self._bank.crisis)
+        labels += [CRISIS_INTENT] * len(self._bank.crisis)
+        regression = LogisticRegression(
+            C=float(self._config["regularisation"]), max_iter=2000, class_weight="balanced"
+        )
+        regression.fit(np.stack(vectors), labels)
+        self._labels = [str(label) for label in regression.classes_]
+        self._coef = regression.coef_.astype(np.float32)
+        self._intercept = regression.intercept_.astype(np.float32)
+        with self._storage.write_to(self._resource) as folder:
+            np.savez(folder / "weights.npz", coef=self._coef, intercept=self._intercept,
+                     **self._bank.arrays())
+            (folder / "labels.json").write_text(json.dumps(self._labels))
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceAnalyser:
+        """Loads the regression and the bank vectors stored by ``train``."""
+        try:
+            with model_storage.read_from(resource) as folder:
+                with np.load(folder / "weights.npz") as stored:
+                    weights = {name: stored[name] for name in stored.files}
+                labels = json.loads((folder / "labels.json").read_text())
+        except (ValueError, FileNotFoundError):  # nothing was trained (too few intents)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, weights, labels)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Returns the training data unchanged."""
+        return training_data
+
+    # --- inference -----------------------------------------------------------------------------
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Votes, checks every sentence for crisis and marks a moment in a story."""
+        if not self._labels:
+            return messages
+        for message in messages:
+            self._process_one(message)
+        return messages
+
+    def _process_one(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        sentences: List[Tuple[int, int, np.ndarray]] = message.get(SENTENCES_KEY) or []
+        whole = self._message_vector(message)
+        if whole is None or not sentences or text.startswith("/"):
+            return
+        self._vote(message, self._probabilities(whole[None, :])[0])
+        matrix = np.stack([vector for _, _, vector in sentences])
+        probabilities = self._probabilities(matrix)
+        layers = self._crisis_layers(matrix, probabilities)
+        if layers:
+            force_intent(message, CRISIS_INTENT)
+            message.set(CRISIS_MARKER_KEY, layers, add_to_output=True)
+            return
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent == RETRIEVAL_INTENT and len(sentences) > 1:
+            moment = self._moment(text, sentences, probabilities)
+            if moment is not None:
+                message.set(MOMENT_KEY, {"start": moment[0], "end": moment[1]},
+                            add_to_output=True)
+
+    def _crisis_layers(self, matrix: np.ndarray, probabilities: np.ndarray) -> List[str]:
+        layers = []
+        if CRISIS_INTENT in self._labels:
+            column = self._labels.index(CRISIS_INTENT)
+            if float(probabilities[:, column].max()) >= self._config["crisis_probability"]:
+                layers.append("classifier")
+        if self._bank is not None and self._bank.matches(matrix):
+            layers.append("bank")
+        return layers
+
+    def _moment(
+        self, text: str, sentences: List[Tuple[int, int, np.ndarray]], probabilities: np.ndarray
+    ) -> Optional[Tuple[int, int]]:
+        if MOMENT_INTENT not in self._labels:
+            return None
+        column = self._labels.index(MOMENT_INTENT)
+        best: Optional[Tuple[int, int]] = None
+        best_p = float(self._config["moment_probability"])
+        for (start, end, _), row in zip(sentences, probabilities, strict=True):
+            sentence = text[start:end].strip().lower()
+            if sentence.endswith("?") or sentence.startswith(_QUESTION_START):
+                continue
+            if float(row[column]) >= best_p and int(row.argmax()) == column:
+                best, best_p = (start, end), float(row[column])
+        return best
+
+    def _vote(self, message: Message, probabilities: np.ndarray) -> None:
+        """Averages the regression's intent and topic probabilities with DIET's and the selector's.
+
+        Both rankings are re-ordered by the averaged scores.
+        """
+        weight = float(self._config["ensemble_weight"])
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        if weight <= 0 or not ranking:
+            return
+        ours: Dict[str, float] = {}
+        topics: Dict[str, float] = {}
+        for label, p in zip(self._labels, probabilities, strict=True):
+            if label.startswith(RETRIEVAL_INTENT + "/"):
+                ours[RETRIEVAL_INTENT] = ours.get(RETRIEVAL_INTENT, 0.0) + float(p)
+                topics[label] = float(p)
+            else:
+                ours[label] = float(p)
+        scores = {
+            entry[INTENT_NAME_KEY]: (1 - weight) * float(entry[PREDICTED_CONFIDENCE_KEY])
+            + weight * ours.get(entry[INTENT_NAME_KEY], 0.0)
+            for entry in ranking
+        }
+        for name, p in ours.items():
+            scores.setdefault(name, weight * p)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])[: len(ranking)]
+        new_ranking = [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: s} for n, s in ranked]
+        message.set(INTENT, dict(new_ranking[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, new_ranking, add_to_output=True)
+        self._vote_topics(message, topics, weight)
+
+    @staticmethod
+    def _vote_topics(message: Message, topics: Dict[str, float], weight: float) -> None:
+        selectors = message.get("response_selector") or {}
+        selector = selectors.get(RETRIEVAL_INTENT)
+        if not selector or not topics:
+            return
+        total = sum(topics.values()) or 1.0
+        entries = selector.get("ranking") or []
+        scores = {
+            str(e[INTENT_RESPONSE_KEY]): (1 - weight) * float(e["confidence"])
+            + weight * topics.get(str(e[INTENT_RESPONSE_KEY]), 0.0) / total
+            for e in entries
+        }
+        for key, p in topics.items():
+            scores.setdefault(key, weight * p / total)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])[: max(len(entries), 1)]
+        top_key, top_score = ranked[0]
+        response = dict(selector.get("response") or {})
+        if response.get(INTENT_RESPONSE_KEY) != top_key:
+            response["responses"] = None
+        response.update({
+            INTENT_RESPONSE_KEY: top_key,
+            "confidence": top_score,
+            "utter_action": f"utter_{top_key}",
+        })
+        selector = {**selector, "response": response,
+                    "ranking": [{INTENT_RESPONSE_KEY: k, "confidence": s} for k, s in ranked]}
+        message.set("response_selector", {**selectors, RETRIEVAL_INTENT: selector},
+                    add_to_output=True)
+
+    def _probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        logits = matrix @ self._coef.T + self._intercept
+        logits = np.exp(logits - logits.max(1, keepdims=True))
+        return logits / logits.sum(1, keepdims=True)
+
+    def _message_vector(self, message: Message) -> Optional[np.ndarray]:
+        _, sentence = message.get_dense_features(TEXT, [self._config["featurizer"]])
+        if sentence is None:
+            return None
+        return np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+
