@@ -9,10 +9,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.steps import misread_answer
 from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload, response_text
+from actions.vocabulary import SIGNAL_LABELS
 
 #: Below this ResponseSelector confidence the assistant suggests topics instead of guessing.
 RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
 SUGGESTIONS = 3
+EXERCISE_PAYLOAD = "/start_exercise"
+SIGNALS = set(SIGNAL_LABELS)
 
 
 def faq_prediction(tracker: Tracker) -> Tuple[Optional[str], float]:
@@ -67,12 +70,30 @@ def suggestion_buttons(
 
 
 def suggest(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
-    """Offer the closest topics, plus a way out ("something else")."""
+    """Offer the closest topics, the exercise, and a way out ("something else")."""
     buttons = suggestion_buttons(tracker, domain)
+    exercise = button_titles(domain).get(EXERCISE_PAYLOAD)
+    if exercise and all(b["payload"] != EXERCISE_PAYLOAD for b in buttons):
+        buttons.append({"title": exercise, "payload": EXERCISE_PAYLOAD})
     buttons.append(
         {"title": response_text(domain, "utter_something_else"), "payload": "/out_of_scope"}
     )
     dispatcher.utter_message(response="utter_suggest_topics", buttons=buttons)
+
+
+def described_moment(tracker: Tracker) -> Optional[str]:
+    """The signal of a moment told inside a question (``pause_moment``), or None.
+
+    components/sentence_analyser.py marks the sentence; the SignalExtractor names its signal
+    when its patterns know it ("unspecified" otherwise).
+    """
+    message = tracker.latest_message or {}
+    if not message.get("pause_moment"):
+        return None
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == "signal" and entity.get("value") in SIGNALS:
+            return str(entity["value"])
+    return "unspecified"
 
 
 class ActionAnswerFaq(Action):
@@ -90,11 +111,19 @@ class ActionAnswerFaq(Action):
         if misread is not None:  # mid-exercise, a statement that only sounds like a topic
             return misread
         topic, confidence = faq_prediction(tracker)
+        signal = described_moment(tracker)
+        events: List[EventType] = []
+        if signal is not None:  # a story that tells a moment and asks a question: both
+            dispatcher.utter_message(response=f"utter_signal_{signal}")
+            events.append(SlotSet("signal", signal))
         if topic is None or confidence < RETRIEVAL_CONFIDENCE_THRESHOLD:
             suggest(dispatcher, tracker, domain)
-            return []
-        dispatcher.utter_message(response=f"utter_faq/{topic}")
-        return [SlotSet("last_topic", topic)]
+        else:
+            dispatcher.utter_message(response=f"utter_faq/{topic}")
+            events.insert(0, SlotSet("last_topic", topic))
+        if signal is not None:
+            dispatcher.utter_message(response="utter_offer_exercise")
+        return events
 
 
 class ActionFollowUp(Action):

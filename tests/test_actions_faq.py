@@ -53,6 +53,7 @@ async def test_low_confidence_suggests_the_closest_topics(dispatcher, domain) ->
         faq_payload("triggers"),
         faq_payload("nervous_system"),
         faq_payload("deactivation"),
+        "/start_exercise",
         "/out_of_scope",
     ]
     assert message["buttons"][-1]["title"] == "Something else"
@@ -145,3 +146,41 @@ def test_payload_round_trip() -> None:
     assert topic_from_payload('/faq{"topic": "triggers"}') == "triggers"
     assert topic_from_payload(faq_payload("cost_to_self")) == "cost_to_self"
     assert topic_from_payload("/faq") is None and topic_from_payload("/faq{bad") is None
+
+
+async def test_a_question_that_also_tells_a_moment_gets_both(dispatcher, domain) -> None:
+    text = "we had the best weekend and now i cant stand her. why do i do this?"
+    tracker = make_tracker(
+        text,
+        "faq",
+        response_selector=selector("why_pull_away_when_good", 0.8),
+        pause_moment={"start": 0, "end": 47},
+        entities=[{"entity": "signal", "value": "irritation"}],
+    )
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [
+        "utter_signal_irritation",
+        "utter_faq/why_pull_away_when_good",
+        "utter_offer_exercise",
+    ]
+    assert events == [
+        SlotSet("last_topic", "why_pull_away_when_good"),
+        SlotSet("signal", "irritation"),
+    ]
+
+
+async def test_a_moment_without_a_named_signal_is_still_reflected(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "things got serious and something in me went cold. is that normal",
+        "faq",
+        response_selector=selector("triggers", 0.2, ["triggers", "inside_view"]),
+        pause_moment={"start": 0, "end": 48},
+        intent_ranking=[{"name": "faq", "confidence": 0.6}],
+    )
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [
+        "utter_signal_unspecified",
+        "utter_suggest_topics",
+        "utter_offer_exercise",
+    ]
+    assert events == [SlotSet("signal", "unspecified")]
