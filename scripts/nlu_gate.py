@@ -1,73 +1,85 @@
-"""Evaluate the trained model on the held-out NLU test set (tests/nlu/) and gate on it.
+"""The NLU gate of `make test`: the trained model on the held-out sets, side by side.
 
-Fails when intent accuracy < 0.92, retrieval-intent (faq/<key>) accuracy < 0.92, or
-crisis recall < 1.0. Prints the per-intent and per-topic reports.
-Reproduce: `make nlu-test` (reports are written to results/nlu/).
+- tests/nlu_realistic/: written blind (by someone who never saw the training data) in the
+  style real people use. Gates: intent+topic accuracy >= 0.90, moments (share_experience)
+  recall >= 0.90, crisis recall = 1.0.
+- tests/safety/everyday.txt (blind) and everyday_regression.txt (spent): everyday and
+  relationship messages, hyperbole included, none a risk. Gate: at most 2% read as crisis.
+- tests/nlu/: the first held-out set (same author as the first training data), kept as a
+  regression set with its old gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92,
+  crisis recall = 1.0.
+- tests/mixed/mixed.yml: a moment and a question in one message; reported, not gated.
+Reproduce: `make nlu-test`.
 """
 
-import json
-import os
-import subprocess
+from __future__ import annotations
+
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import List, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "results" / "nlu"
-MODEL = ROOT / "models" / "pause.tar.gz"
-GATES = {"intent accuracy": 0.92, "retrieval accuracy": 0.92, "crisis recall": 1.0}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nlu_eval import (  # noqa: E402
+    CRISIS,
+    MOMENT,
+    ROOT,
+    Parser,
+    Report,
+    evaluate,
+    false_positives,
+    mixed_results,
+    read_lines,
+    read_set,
+)
+
+Gate = Tuple[str, float, str, float]  # name, value, comparison, threshold
 
 
-def print_report(title: str, report: Dict[str, Any]) -> None:
-    print(f"\n{title}")
-    print(f"  {'label':<42} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}")
-    for label, row in sorted(report.items()):
-        if not isinstance(row, dict) or "support" not in row or label.endswith(" avg"):
-            continue
-        print(
-            f"  {label:<42} {row['precision']:>6.3f} {row['recall']:>6.3f} "
-            f"{row['f1-score']:>6.3f} {row['support']:>5}"
-        )
+def regression_figures(report: Report) -> Tuple[float, float]:
+    """The first set's old figures: intent accuracy, and topic accuracy on its questions."""
+    pairs = list(zip(report.gold, report.predicted, strict=True))
+    intent = sum(g.split("/")[0] == p.split("/")[0] for g, p in pairs) / len(pairs)
+    questions = [(g, p) for g, p in pairs if g.startswith("faq/")]
+    topic = sum(g == p for g, p in questions) / max(len(questions), 1)
+    return intent, topic
 
 
 def main() -> int:
-    """Run `rasa test nlu`, print the reports and apply the gates."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    command = [
-        str(Path(sys.executable).parent / "rasa"),
-        "test",
-        "nlu",
-        "--model",
-        str(MODEL),
-        "--nlu",
-        str(ROOT / "tests" / "nlu"),
-        "--out",
-        str(OUT),
-        "--no-plot",
+    parser = Parser()
+    realistic = evaluate(parser, "tests/nlu_realistic (blind, realistic)",
+                         read_set(ROOT / "tests" / "nlu_realistic"))
+    regression = evaluate(parser, "tests/nlu (first set, regression)",
+                          read_set(ROOT / "tests" / "nlu"))
+    everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
+                for name in ("everyday", "everyday_regression")}
+    flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
+    realistic.print()  # its misses are not printed: reading them would spend the set
+    regression.print(show_errors=20)
+    for name, lines in everyday.items():
+        print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed:"
+              " reading them would spend the set)")
+    n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / "mixed.yml")
+    print(f"\nmixed (moment + question): {n} messages, moment recognised {moments}, "
+          f"right topic {topics}")
+    intent, topic = regression_figures(regression)
+    gates: List[Gate] = [
+        ("realistic: intent+topic accuracy", realistic.accuracy, ">=", 0.90),
+        ("realistic: moments recall", realistic.recall(MOMENT), ">=", 0.90),
+        ("realistic: crisis recall", realistic.recall(CRISIS), ">=", 1.0),
+        *((f"{name}: crisis false positives", len(flagged[name]) / len(lines), "<=", 0.02)
+          for name, lines in everyday.items()),
+        ("regression: intent accuracy", intent, ">=", 0.92),
+        ("regression: FAQ-topic accuracy", topic, ">=", 0.92),
+        ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0),
     ]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    intents = json.loads((OUT / "intent_report.json").read_text())
-    responses = json.loads((OUT / "response_selection_report.json").read_text())
-    print_report("Intents (tests/nlu, held out)", intents)
-    print_report("FAQ topics (ResponseSelector)", responses)
-    figures = {
-        "intent accuracy": float(intents["accuracy"]),
-        "retrieval accuracy": float(responses["accuracy"]),
-        "crisis recall": float(intents["crisis"]["recall"]),
-    }
     failed = False
     print()
-    for name, value in figures.items():
-        ok = value >= GATES[name]
+    for name, value, comparison, threshold in gates:
+        ok = value >= threshold if comparison == ">=" else value <= threshold
         failed |= not ok
-        print(f"  {name:<20} {value:.4f}  (gate >= {GATES[name]})  {'ok' if ok else 'FAILED'}")
-    errors = OUT / "intent_errors.json"
-    if errors.exists():
-        for error in json.loads(errors.read_text())[:40]:
-            print(
-                f"  miss: {error['intent']:<20} -> {error['intent_prediction']['name']:<20} "
-                f"{error['text'][:70]}"
-            )
+        print(f"  {name:<36} {value:.4f}  (gate {comparison} {threshold})  "
+              f"{'ok' if ok else 'FAILED'}")
     return 1 if failed else 0
 
 

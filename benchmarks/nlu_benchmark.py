@@ -1,0 +1,142 @@
+"""Understanding, speed and memory of one or more trained models, side by side in one run.
+
+For each model (each in its own process, so that memory is its own):
+- intent+topic accuracy, and per-label precision and recall, on every labelled set:
+  tests/nlu_realistic (blind, realistic), tests/nlu (first set, regression) and
+  benchmarks/data/dev (blind, used for design choices, so no longer unseen);
+- crisis false positives on tests/safety/everyday.txt, and the mixed messages;
+- parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
+- resident memory after loading the model and parsing, and the model file's size.
+Reproduce: `.venv/bin/python benchmarks/nlu_benchmark.py --model models/pause.tar.gz
+[--model other.tar.gz] [--labels]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from nlu_eval import (  # noqa: E402
+    Parser,
+    evaluate,
+    false_positives,
+    latency,
+    mixed_results,
+    read_lines,
+    read_set,
+)
+
+SETS = {
+    "realistic": ROOT / "tests" / "nlu_realistic",
+    "regression": ROOT / "tests" / "nlu",
+    "dev": ROOT / "benchmarks" / "data" / "dev",
+}
+SHORT = "she said she loves me and i want to run"
+LONG = (
+    "so i have been with my boyfriend for almost two years now and honestly it has been the "
+    "best relationship i have ever had, he is kind and patient and my friends love him. last "
+    "weekend we went away together for the first time and it was perfect, we laughed the "
+    "whole time. then on the drive home he said he could see himself marrying me one day and "
+    "something in me just went cold. since then every text from him annoys me and i keep "
+    "thinking maybe we are not right for each other after all. i dont understand why i do "
+    "this every single time things get good and i want to stop it before i lose him"
+)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(model: Path, runs: int, sets: List[str]) -> Dict[str, Any]:
+    parser = Parser(model)
+    result: Dict[str, Any] = {"model": str(model), "size_mb": model.stat().st_size / 2**20}
+    for name, path in SETS.items():
+        if name in sets and path.exists():
+            report = evaluate(parser, name, read_set(path))
+            result[name] = {"accuracy": report.accuracy, "labels": report.per_label()}
+    everyday = read_lines(ROOT / "tests" / "safety" / "everyday.txt")
+    flagged = false_positives(parser, everyday)
+    result["everyday"] = {"n": len(everyday), "false_positives": flagged}
+    result["mixed"] = mixed_results(parser, ROOT / "tests" / "mixed" / "mixed.yml")
+    assert len(SHORT.split()) == 10 and len(LONG.split()) == 120
+    for name, text in (("10 words", SHORT), ("120 words", LONG)):
+        samples = [latency(parser, text) for _ in range(runs)]
+        result[name] = (statistics.median(s[0] for s in samples),
+                        statistics.median(s[1] for s in samples))
+    result["rss_mb"] = rss_mb()
+    return result
+
+
+def print_side_by_side(results: List[Dict[str, Any]], labels: bool) -> None:
+    names = [Path(r["model"]).name for r in results]
+    print(f"{'':<40}" + "".join(f"{n[:22]:>24}" for n in names))
+
+    def row(title: str, values: List[str]) -> None:
+        print(f"{title:<40}" + "".join(f"{v:>24}" for v in values))
+
+    for name in SETS:
+        if all(name in r for r in results):
+            row(f"{name}: intent+topic accuracy", [f"{r[name]['accuracy']:.3f}" for r in results])
+            for label in ("share_experience", "crisis", "out_of_scope", "start_exercise"):
+                if all(label in r[name]["labels"] for r in results):
+                    row(f"  {label} recall / precision", [
+                        f"{r[name]['labels'][label][1]:.3f} / {r[name]['labels'][label][0]:.3f}"
+                        for r in results
+                    ])
+    row("everyday: read as crisis", [
+        f"{len(r['everyday']['false_positives'])}/{r['everyday']['n']}" for r in results
+    ])
+    row("mixed: moment / right topic", [
+        f"{r['mixed'][1]}/{r['mixed'][0]} , {r['mixed'][2]}/{r['mixed'][0]}" for r in results
+    ])
+    for name in ("10 words", "120 words"):
+        row(f"parse {name}: p50 / p95 ms", [f"{r[name][0]:.0f} / {r[name][1]:.0f}"
+                                            for r in results])
+    row("RSS after load and parsing, MB", [f"{r['rss_mb']:.0f}" for r in results])
+    row("model file, MB", [f"{r['size_mb']:.0f}" for r in results])
+    if labels:
+        for name in SETS:
+            for r, model in zip(results, names, strict=True):
+                if name in r:
+                    print(f"\n{name}, {model}: label, precision, recall, n")
+                    for label, (p, rec, n) in sorted(r[name]["labels"].items()):
+                        print(f"  {label:<40} {p:.3f} {rec:.3f} {n:>4}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", action="append", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--labels", action="store_true", help="print every label's figures")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, of: "
+                        + ", ".join(SETS))
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.runs, args.sets.split(","))))
+        return 0
+    results = []
+    for model in args.model or [ROOT / "models" / "pause.tar.gz"]:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(model), "--runs", str(args.runs),
+             "--sets", args.sets],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    print_side_by_side(results, args.labels)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
