@@ -62,7 +62,7 @@ class SentenceAnalyser(GraphComponent):
         return {
             "featurizer": "minilm",  # alias of the SentenceFeaturizer whose vectors it reads
             "ensemble_weight": 0.5,  # the regression's share of the whole-message vote
-            "crisis_probability": 0.5,  # regression: a sentence this sure of crisis is crisis
+            "crisis_probability": 0.8,  # regression: a sentence this sure of crisis is crisis
             "moment_probability": 0.45,  # a sentence this sure (and surest of it) is a moment
             "regularisation": 4.0,  # C of the logistic regression
         }
