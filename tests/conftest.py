@@ -1,6 +1,7 @@
 """Shared fixtures: tracker factory, the domain, and reflection stores (SQLite, PostgreSQL)."""
 
 import time
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -47,16 +48,20 @@ def make_tracker(
     events: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
     sender_id: str = "alice",
+    after: Optional[List[Dict[str, Any]]] = None,
     **parse: Any,
 ) -> Tracker:
-    """Build a tracker the way the action server does (``Tracker.from_dict``)."""
+    """Build a tracker the way the action server does (``Tracker.from_dict``).
+
+    ``after`` are events that came after the latest message (e.g. an action's slots).
+    """
     latest = user_event(text, intent, **parse)
     return Tracker.from_dict(
         {
             "sender_id": sender_id,
             "slots": slots or {},
             "latest_message": latest["parse_data"],
-            "events": [*(events or []), latest],
+            "events": [*(events or []), latest, *(after or [])],
             "paused": False,
             "followup_action": None,
             "active_loop": {"name": active_loop} if active_loop else {},
@@ -74,6 +79,39 @@ def tracker_factory():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+def message(response: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
+    """Exactly what ``CollectingDispatcher.utter_message`` records for these arguments."""
+    buttons = fields.pop("buttons", [])
+    custom = fields.pop("json_message", {})
+    return {
+        "text": fields.pop("text", None),
+        "buttons": buttons,
+        "elements": [],
+        "custom": custom,
+        "template": response,
+        "response": response,
+        "image": None,
+        "attachment": None,
+        **fields,
+    }
+
+
+FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+class _FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz: Optional[tzinfo] = None) -> "datetime":  # type: ignore[override]
+        return FIXED_NOW if tz is not None else FIXED_NOW.replace(tzinfo=None)
+
+
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Reflections get ``FIXED_NOW`` as their creation and update time."""
+    monkeypatch.setattr(repository, "datetime", _FrozenDatetime)
+    return FIXED_NOW
 
 
 def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
