@@ -49,13 +49,14 @@ def make_tracker(
     active_loop: Optional[str] = None,
     sender_id: str = "alice",
     after: Optional[List[Dict[str, Any]]] = None,
+    channel: str = "rest",
     **parse: Any,
 ) -> Tracker:
     """Build a tracker the way the action server does (``Tracker.from_dict``).
 
     ``after`` are events that came after the latest message (e.g. an action's slots).
     """
-    latest = user_event(text, intent, **parse)
+    latest = {**user_event(text, intent, **parse), "input_channel": channel}
     return Tracker.from_dict(
         {
             "sender_id": sender_id,
@@ -66,7 +67,7 @@ def make_tracker(
             "followup_action": None,
             "active_loop": {"name": active_loop} if active_loop else {},
             "latest_action_name": "action_listen",
-            "latest_input_channel": "rest",
+            "latest_input_channel": channel,
         }
     )
 
@@ -112,11 +113,6 @@ def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Reflections get ``FIXED_NOW`` as their creation and update time."""
     monkeypatch.setattr(repository, "datetime", _FrozenDatetime)
     return FIXED_NOW
-
-
-def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
-    """The response names the dispatcher was asked to utter, in order."""
-    return [message.get("response") for message in dispatcher.messages]
 
 
 @pytest.fixture
