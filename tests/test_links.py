@@ -82,12 +82,19 @@ def test_socket_io_allows_the_web_origin_only() -> None:
     assert OriginCheckedSocketIOInput.name() == "socketio"
 
 
-def test_session_ids_are_kept_when_plain_and_replaced_otherwise() -> None:
+def test_only_signed_session_ids_are_accepted() -> None:
+    from actions import sessions
     from channels.socketio import session_id_from
 
-    kept = uuid.uuid4().hex
-    assert session_id_from({"session_id": kept}) == kept
-    for odd in [None, {}, {"session_id": None}, {"session_id": "short"},
-                {"session_id": "../../etc/passwd"}, {"session_id": "x" * 65}, "text"]:
-        fresh = session_id_from(odd)
-        assert fresh != kept and len(fresh) == 32
+    signed = sessions.issue("key-1")
+    assert session_id_from({"session_id": signed}, "key-1") == signed
+    assert session_id_from({"session_id": signed}, "key-2") is None  # another server's
+    nonce, _, signature = signed.partition(".")
+    forged = f"{nonce[:-1]}{'A' if nonce[-1] != 'A' else 'B'}.{signature}"
+    for odd in [None, {}, {"session_id": None}, {"session_id": uuid.uuid4().hex},
+                {"session_id": forged}, {"session_id": signed + "x"},
+                {"session_id": "../../etc/passwd"}, "text", {"session_id": 42}]:
+        assert session_id_from(odd, "key-1") is None, odd
+    assert sessions.issue("key-1") != signed  # random each time
+    with pytest.raises(ValueError):
+        sessions.issue("")

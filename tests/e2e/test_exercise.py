@@ -33,7 +33,9 @@ def rows(db: Path, sender: str):  # type: ignore[no-untyped-def]
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         result = (
-            conn.execute(sa.text("SELECT * FROM reflections WHERE user_id = :u"), {"u": sender})
+            conn.execute(
+                sa.text("SELECT * FROM reflections WHERE user_id = :u"), {"u": f"rest:{sender}"}
+            )
             .mappings()
             .all()
         )
@@ -126,7 +128,7 @@ def test_delete_removes_reflections_and_history(assistant, sender, responses) ->
     assert replies[-1]["text"] == responses["utter_confirm_delete"][0]["text"]
     replies = assistant.say(sender, "/affirm")
     assert replies[0]["text"].startswith("Done. Your reflections (1) and our conversation")
-    events = assistant.tracker(sender)["events"]
+    events = assistant.tracker(f"rest:{sender}")["events"]
     assert "feeling smothered" not in str(events)
     assert (
         assistant.say(sender, "show my reflections")[0]["text"]
