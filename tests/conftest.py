@@ -16,6 +16,18 @@ from tests.servers import PostgresServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def private_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's generated keys and tokens go to its own var folder, not the project's."""
+    from stores import crypto
+
+    var = tmp_path / "var"
+    monkeypatch.setenv("PAUSE_VAR_DIR", str(var))
+    crypto._cached.cache_clear()
+    yield var
+    crypto._cached.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     """domain.yml plus the FAQ responses, as the action server receives them."""

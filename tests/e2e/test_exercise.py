@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from actions.config import load_settings
+from actions.repository import ReflectionRepository
+from stores.crypto import cipher_for
 from tests.e2e.conftest import ROOT, Assistant, environment
 from tests.e2e.test_rest import joined
 
@@ -71,8 +74,15 @@ def test_exercise_survives_a_restart_and_is_stored_once(tmp_path: Path, response
 
         [row] = rows(Path(env["PAUSE_VAR_DIR"]) / "reflections.db", sender)
         assert row["status"] == "finished" and row["signal"] == "need_to_be_alone"
-        assert row["noticed"] == "an urgent need to be alone" and row["verdict"] == "protection"
-        assert row["reason"] == "she is too much for me" and row["step"] == "skipped"
+        assert "she is too much" not in str(dict(row))  # encrypted at rest
+        settings = load_settings(env)
+        store = ReflectionRepository(settings.reflections_db_url, cipher_for(settings))
+        [stored] = store.for_user(f"rest:{sender}")
+        store.dispose()
+        assert stored.answers["noticed"] == "an urgent need to be alone"
+        assert stored.answers["verdict"] == "protection"
+        assert stored.answers["reason"] == "she is too much for me"
+        assert stored.answers["step"] == "skipped"
 
         mine = assistant.say(sender, "show my reflections")[0]["text"]
         assert "an urgent need to be alone" in mine
