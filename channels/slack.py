@@ -4,7 +4,7 @@ Extends Rasa's ``SlackInput``/``SlackBot``. Every request must carry a valid v0 
 (``X-Slack-Signature``) made within 5 minutes (``X-Slack-Request-Timestamp``); anything else
 gets 401 and is not processed. Retries (``X-Slack-Retry-Num``), bot messages and edits are
 ignored, and so is everything outside direct messages (and ``slack_channel``, if set): answers
-hold personal reflections. The sender id is the Slack user id. Settings: ``slack_token``,
+hold personal reflections. The sender id is ``slack:<user id>``. Settings: ``slack_token``,
 ``slack_signing_secret``, optional ``slack_channel`` and ``api_base_url`` (docs/messaging.md).
 """
 

@@ -2,9 +2,9 @@
 
 Extends Rasa's ``TelegramInput``/``TelegramOutput``. Updates must carry the
 ``X-Telegram-Bot-Api-Secret-Token`` registered with ``setWebhook``; any other request gets
-401 before its body is parsed. Only private chats are answered; the sender id is the Telegram
-user id (``from.id``). Settings: ``access_token``, ``verify`` (bot username),
-``webhook_url``, ``secret_token``, optional ``api_base_url`` (see docs/messaging.md).
+401 before its body is parsed. Only private chats are answered; the sender id is
+``telegram:<from.id>`` (channels/identity.py). Settings: ``access_token``, ``verify`` (bot
+username), ``webhook_url``, ``secret_token``, optional ``api_base_url`` (docs/messaging.md).
 """
 
 import hashlib
