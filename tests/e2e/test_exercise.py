@@ -144,3 +144,14 @@ def test_delete_removes_reflections_and_history(assistant, sender, responses) ->
         assistant.say(sender, "show my reflections")[0]["text"]
         == responses["utter_no_reflections"][0]["text"]
     )
+
+
+@pytest.mark.parametrize("opening", ["help me pause", "start the exercise"])
+def test_an_exercise_starts_with_the_intro_and_step_one_only(
+    assistant, sender, responses, opening
+) -> None:
+    replies = assistant.say(sender, opening)
+    assert [r["text"] for r in replies] == [
+        responses["utter_exercise_intro"][0]["text"],
+        responses["utter_ask_pause_noticed"][0]["text"],  # no moment described: no label
+    ]
