@@ -1,10 +1,13 @@
-"""Rate limits of the public routes: per sender and per client IP, in this process's memory.
+"""Rate limits of the webhooks: per sender and per client IP, in this process's memory.
 
 A sliding window per key (``RATE_LIMIT_PER_SENDER`` and ``RATE_LIMIT_PER_IP`` messages
-per ``RATE_LIMIT_WINDOW_SECONDS``). A request over either limit is answered 429 before
-its message reaches Rasa, so nothing of it is stored. The client IP is the connection's
-peer (``request.ip``): behind a proxy every client shares its address, so set the IP
-limit for the proxy's total, or rate-limit at the proxy. Counts are per process.
+per ``RATE_LIMIT_WINDOW_SECONDS``). Every channel limits each sender; the REST and
+plain-text webhooks also limit each client address (Telegram's and Slack's requests all
+come from the platforms' servers, and a forged one is refused by its secret first). A
+request over a limit is answered 429 before its message reaches Rasa: nothing is stored.
+The client IP is the connection's peer (``request.ip``): behind a proxy every client
+shares its address, so set the IP limit for the proxy's total, or rate-limit at the
+proxy. Counts are per process.
 """
 
 import time
