@@ -16,10 +16,12 @@ Two things credentials.yml cannot change in Rasa 3.6's ``SocketIOInput``:
   is replaced by one that awaits it.
 * Its handlers trust the ``session_id`` of every client event: anyone who knew a
   session id could read and write that conversation. Here a session id must be one the
-  web page issued (signed, see actions/sessions.py); ``session_request`` binds it to the
-  socket, and ``user_uttered`` is handled only with the id bound to that socket. Anything
-  else is refused, logged (without the message) and not processed, and the socket is
-  disconnected. The sender id is ``socketio:<session id>`` (channels/identity.py).
+  server signed (actions/sessions.py): ``session_request`` takes a signed session id, or
+  a signed offer from the web page, which it exchanges for a new session id; either is
+  then bound to the socket, and ``user_uttered`` is handled only with the id bound to
+  that socket. Anything else is refused, logged (without the message) and not
+  processed, and the socket is disconnected. The sender id is ``socketio:<session id>``
+  (channels/identity.py).
 
 credentials.yml::
 
@@ -68,8 +70,13 @@ def allowed_origins(settings: Optional[Settings] = None) -> List[str]:
 
 
 def session_id_from(data: Any, secret: str) -> Optional[str]:
-    """Return the signed session id of a client event, or None if it has none."""
+    """Return the signed session id of a ``session_request``, or None if it has none.
+
+    A signed offer of the web page gets a new session id; anything else gets None.
+    """
     requested = data.get("session_id") if isinstance(data, dict) else None
+    if sessions.verify_offer(requested, secret):
+        return sessions.issue(secret)
     return sessions.verify(requested, secret)
 
 

@@ -98,3 +98,19 @@ def test_only_signed_session_ids_are_accepted() -> None:
     assert sessions.issue("key-1") != signed  # random each time
     with pytest.raises(ValueError):
         sessions.issue("")
+
+
+def test_an_offer_is_exchanged_for_a_new_session_id_and_is_never_one() -> None:
+    from actions import sessions
+    from channels.socketio import session_id_from
+
+    offer = sessions.issue_offer("key-1")
+    assert sessions.verify_offer(offer, "key-1") and not sessions.verify_offer(offer, "key-2")
+    given = session_id_from({"session_id": offer}, "key-1")
+    assert given is not None and sessions.verify(given, "key-1") == given
+    assert session_id_from({"session_id": offer}, "key-1") != given  # a new one each time
+    assert sessions.verify(offer, "key-1") is None  # an offer is not a session id...
+    assert sessions.verify(offer[len("offer."):], "key-1") is None  # ...even without prefix
+    assert not sessions.verify_offer(given, "key-1")  # and a session id is not an offer
+    assert not sessions.verify_offer("offer." + given, "key-1")
+    assert session_id_from({"session_id": offer}, "key-2") is None

@@ -68,14 +68,15 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def render_index(settings: Settings, session_id: str) -> str:
-    """Return the page, with the Rasa server's address and a new session id filled in.
+def render_index(settings: Settings, offer: str) -> str:
+    """Return the page, with the Rasa server's address and a session offer filled in.
 
     The chat keeps the session id it already has (and with it the history); a new
-    browser starts with ``session_id``, signed by the server (actions/sessions.py).
+    browser starts with ``offer``, which socket.io exchanges for a session id signed by
+    the server (actions/sessions.py).
     """
     values = {
-        "session_id": session_id,
+        "session_offer": offer,
         "socket_url": settings.rasa_url,
         "socket_path": SOCKET_PATH,
         "export_minutes": str(max(1, settings.export_ttl_seconds // 60)),
@@ -130,7 +131,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "pause_web") -> 
 
     @app.get("/")
     async def index(request: Request) -> HTTPResponse:
-        page = render_index(settings, sessions.issue(secret))
+        page = render_index(settings, sessions.issue_offer(secret))
         return html_response(page, headers={"Cache-Control": "no-store"})
 
     @app.get("/health")

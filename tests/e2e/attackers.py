@@ -142,6 +142,15 @@ class Socket:
     async def request(self, session_id: Optional[str]) -> None:
         await self.client.emit("session_request", {"session_id": session_id})
 
+    async def open(self, offer_or_id: str) -> str:
+        """Ask for a session as the widget does; return the id the server confirms."""
+        await self.request(offer_or_id)
+        for _ in range(100):
+            if self.confirmed:
+                return self.confirmed[-1]
+            await asyncio.sleep(0.1)
+        raise AssertionError("no session_confirm")
+
     async def say(self, session_id: Optional[str], text: str) -> None:
         await self.client.emit("user_uttered", {"message": text, "session_id": session_id})
 
@@ -152,10 +161,10 @@ class Socket:
             pass
 
 
-def page_session(stack: Stack) -> str:
-    """The signed session id the web page hands a new browser."""
+def page_offer(stack: Stack) -> str:
+    """The signed session offer the web page hands a new browser."""
     page = requests.get(f"{stack.web}/", timeout=30).text
-    return page.split('data-session-id="', 1)[1].split('"', 1)[0]
+    return page.split('data-session-offer="', 1)[1].split('"', 1)[0]
 
 
 def run(coroutine: Any) -> Any:

@@ -8,6 +8,7 @@ the victim's reflections. Then the public routes' limits (429, 413, 400), and th
 dumped after a full exercise: no answer text in SQLite or PostgreSQL.
 """
 
+import asyncio
 import json
 import secrets
 import time
@@ -25,7 +26,7 @@ from tests.e2e.attackers import (
     PER_SENDER,
     Socket,
     Stack,
-    page_session,
+    page_offer,
     pg_dump,
     post_from,
     run,
@@ -209,13 +210,15 @@ def test_forged_slack_requests_are_refused(stack: Stack, victim: int) -> None:
 
 
 def test_socketio_session_request_with_a_forged_id_is_refused(stack: Stack, victim: int) -> None:
-    signed = page_session(stack)
-    nonce, _, signature = signed.partition(".")
+    offer = page_offer(stack)
+    _, nonce, signature = offer.split(".")
     forged = [
         str(victim),
         f"telegram:{victim}",
         uuid.uuid4().hex,  # an unsigned id, as Rasa's channel would have accepted
+        f"{nonce}.{signature}",  # an offer's signature is not a session's
         f"{nonce[::-1]}.{signature}",  # a signature of another id
+        f"offer.{nonce[::-1]}.{signature}",  # an offer made up
         None,
     ]
 
@@ -236,36 +239,43 @@ def test_socketio_session_request_with_a_forged_id_is_refused(stack: Stack, vict
 
 
 def test_socketio_user_uttered_for_another_session_is_refused(stack: Stack, victim: int) -> None:
-    mine, theirs = page_session(stack), page_session(stack)
-
-    async def attempt() -> Tuple[Socket, Socket]:
-        async with Socket(stack) as honest:  # a valid session, used by its owner
-            await honest.request(mine)
+    async def attempt() -> Tuple[Socket, Socket, str, str]:
+        async with Socket(stack) as honest:  # a new browser: its offer becomes a session
+            mine = await honest.open(page_offer(stack))
             await honest.say(mine, "show my reflections")
             await honest.settle(8)
             honest.kept_open = not honest.disconnected.is_set()  # before we close it
-        async with Socket(stack) as attacker:  # binds its own session, then claims others
-            await attacker.request(mine)
-            await attacker.say(theirs, "show my reflections")  # a signed id not bound here
+        async with Socket(stack) as attacker:  # its own session, then claims the other one
+            own = await attacker.open(page_offer(stack))
+            await attacker.say(mine, "delete my reflections")
             await attacker.settle()
-        return honest, attacker
+        return honest, attacker, mine, own
 
-    honest, attacker = run(attempt())
-    assert honest.confirmed == [mine] and honest.uttered and honest.kept_open
+    honest, attacker, mine, own = run(attempt())
+    assert honest.kept_open and honest.uttered
     assert all(SECRET not in json.dumps(m) for m in honest.uttered)
-    assert attacker.confirmed == [mine] and attacker.uttered == []
-    assert attacker.disconnected.is_set()
-    assert stack.events(f"socketio:{theirs}") == []
+    assert attacker.uttered == [] and attacker.disconnected.is_set()
+    assert stack.events(f"socketio:{own}") == []
+    assert [e["text"] for e in stack.events(f"socketio:{mine}")] == ["show my reflections"]
 
-    async def no_session() -> Socket:
-        async with Socket(stack) as socket:  # user_uttered with no session_request at all
-            await socket.say(f"telegram:{victim}", "delete my reflections")
-            await socket.say(mine, "/affirm")
-            await socket.settle()
-            return socket
+    async def reload_and_misuse() -> Tuple[Socket, Socket, Socket]:
+        async with Socket(stack) as reloaded:  # the same browser again: same session
+            again = await reloaded.open(mine)
+            reloaded.kept_open = again == mine
+        async with Socket(stack) as no_session:  # user_uttered without session_request
+            await no_session.say(mine, "/affirm")
+            await no_session.settle()
+        async with Socket(stack) as offer_as_id:  # an offer is never a conversation
+            offer = page_offer(stack)
+            await offer_as_id.open(offer)
+            await offer_as_id.say(offer, "hello")
+            await offer_as_id.settle()
+        return reloaded, no_session, offer_as_id
 
-    socket = run(no_session())
-    assert socket.uttered == [] and socket.disconnected.is_set()
+    reloaded, no_session, offer_as_id = run(reload_and_misuse())
+    assert reloaded.kept_open
+    assert no_session.uttered == [] and no_session.disconnected.is_set()
+    assert offer_as_id.uttered == [] and offer_as_id.disconnected.is_set()
     assert [e["text"] for e in stack.events(f"socketio:{mine}")] == ["show my reflections"]
     assert victim_sees_own(stack, victim)
 
@@ -294,17 +304,16 @@ def test_a_telegram_sender_over_its_rate_limit_gets_429(stack: Stack) -> None:
 
 
 def test_a_web_session_over_its_rate_limit_is_dropped(stack: Stack) -> None:
-    mine = page_session(stack)
-
-    async def flood() -> Socket:
+    async def flood() -> str:
         async with Socket(stack) as socket:
-            await socket.request(mine)
+            mine = await socket.open(page_offer(stack))
             for n in range(PER_SENDER + 3):
                 await socket.say(mine, f"hello {n}")
+                await asyncio.sleep(0.2)  # one polling payload each (Engine.IO caps a batch)
             await socket.settle(45)
-            return socket
+            return mine
 
-    run(flood())
+    mine = run(flood())
     said = [e["text"] for e in stack.events(f"socketio:{mine}")]
     assert sorted(said) == sorted(f"hello {n}" for n in range(PER_SENDER))  # not the last 3
 

@@ -73,7 +73,8 @@
   }
 
   // Keep the chat this browser has (reload keeps the history); otherwise, or when its
-  // session id is not a signed one, start with the id the server put in the page.
+  // session id is not a signed one, start with the page's offer: the server answers it
+  // with a new signed session id, which the widget adopts and greets with.
   function seedSession() {
     var stored = null;
     try {
@@ -84,10 +85,10 @@
     if (stored && typeof stored.session_id === "string" && SIGNED_SESSION.test(stored.session_id)) {
       return;
     }
-    if (settings.sessionId) {
+    if (settings.sessionOffer) {
       window.localStorage.setItem(
         STORAGE_KEY,
-        JSON.stringify({ session_id: settings.sessionId, version: WEBCHAT_VERSION })
+        JSON.stringify({ session_id: settings.sessionOffer, version: WEBCHAT_VERSION })
       );
     }
   }
