@@ -127,6 +127,16 @@ def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     return FIXED_NOW
 
 
+def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    """The response names the dispatcher was asked to utter, in order.
+
+    Kept for tests written before the exact-message rule; new action tests compare
+    ``dispatcher.messages`` with :func:`message` entries, which a wrong slot value or an
+    extra message also fails.
+    """
+    return [entry.get("response") for entry in dispatcher.messages]
+
+
 @pytest.fixture
 def store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
