@@ -33,6 +33,30 @@ class Settings:
     web_origin: str
     export_secret: str
     export_ttl_seconds: int
+    api_token: str = ""
+    gateway_secret: str = ""
+    session_secret: str = ""
+    data_keys: str = ""
+    max_message_chars: int = 4000
+    max_body_bytes: int = 16384
+    rate_per_sender: int = 30
+    rate_per_ip: int = 120
+    rate_window_seconds: float = 60.0
+
+    @property
+    def api_token_file(self) -> Path:
+        """Where the API token is kept when ``RASA_API_TOKEN`` is unset (mode 0600)."""
+        return self.var_dir / "api_token"
+
+    @property
+    def session_secret_file(self) -> Path:
+        """Where the web sessions' signing key is kept when ``SESSION_SECRET`` is unset."""
+        return self.var_dir / "session_secret"
+
+    @property
+    def data_key_file(self) -> Path:
+        """Where the encryption key is kept when ``PAUSE_DATA_KEYS`` is unset (mode 0600)."""
+        return self.var_dir / "data.key"
 
     @property
     def action_server_url(self) -> str:
@@ -93,4 +117,13 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         web_origin=_get(env, "WEB_ORIGIN", ""),
         export_secret=_get(env, "EXPORT_SECRET", ""),
         export_ttl_seconds=int(_get(env, "EXPORT_TTL_SECONDS", "900")),
+        api_token=_get(env, "RASA_API_TOKEN", ""),
+        gateway_secret=_get(env, "PLAINTEXT_GATEWAY_SECRET", ""),
+        session_secret=_get(env, "SESSION_SECRET", ""),
+        data_keys=_get(env, "PAUSE_DATA_KEYS", ""),
+        max_message_chars=int(_get(env, "MAX_MESSAGE_CHARS", "4000")),
+        max_body_bytes=int(_get(env, "MAX_BODY_BYTES", "16384")),
+        rate_per_sender=int(_get(env, "RATE_LIMIT_PER_SENDER", "30")),
+        rate_per_ip=int(_get(env, "RATE_LIMIT_PER_IP", "120")),
+        rate_window_seconds=float(_get(env, "RATE_LIMIT_WINDOW_SECONDS", "60")),
     )

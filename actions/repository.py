@@ -1,7 +1,8 @@
 """Storage of reflections: one small repository class over SQLAlchemy.
 
 A SQLite file by default, PostgreSQL when ``REFLECTIONS_DB_URL`` names one. Every
-write is one transaction. Nothing here logs what a person wrote.
+write is one transaction. The answers are encrypted (stores/crypto.py); nothing here
+logs what a person wrote.
 """
 
 import logging
@@ -17,6 +18,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.config import load_settings
+from stores.crypto import Cipher, default_cipher
+from stores.migrations import (
+    ENCRYPTED_AT_REST,
+    SCOPED_IDENTITIES,
+    encrypt_columns,
+    run_once,
+    scope_reflections,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +112,14 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _from_row(row: Any) -> Reflection:
+def _from_row(row: Any, cipher: Cipher) -> Reflection:
     return Reflection(
         id=row.id,
         user_id=row.user_id,
         channel=row.channel,
         status=row.status,
         signal=row.signal,
-        answers={step: getattr(row, step) for step in STEPS},
+        answers={step: cipher.decrypt(getattr(row, step)) for step in STEPS},
         created_at=_as_utc(row.created_at),
         updated_at=_as_utc(row.updated_at),
     )
@@ -119,10 +128,24 @@ def _from_row(row: Any) -> Reflection:
 class ReflectionRepository:
     """Reads and writes reflections; connects lazily, on first use."""
 
-    def __init__(self, url: str) -> None:
-        """Create a repository for the database at ``url`` (no connection yet)."""
+    def __init__(self, url: str, cipher: Optional[Cipher] = None) -> None:
+        """Create a repository for the database at ``url`` (no connection yet).
+
+        Args:
+            url: SQLAlchemy URL of the database.
+            cipher: Encrypts the answers (default: the environment's data keys).
+
+        """
         self._url = url
         self._engine: Optional[Engine] = None
+        self._cipher = cipher
+
+    @property
+    def cipher(self) -> Cipher:
+        """The cipher of the answers, loaded on first use."""
+        if self._cipher is None:
+            self._cipher = default_cipher()
+        return self._cipher
 
     @property
     def engine(self) -> Engine:
@@ -134,6 +157,9 @@ class ReflectionRepository:
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 engine = sa.create_engine(self._url, future=True, pool_pre_ping=True)
                 _metadata.create_all(engine)
+                run_once(engine, SCOPED_IDENTITIES, scope_reflections(reflections_table))
+                steps = encrypt_columns(reflections_table, STEPS, self.cipher)
+                run_once(engine, ENCRYPTED_AT_REST, steps)
             except (SQLAlchemyError, OSError) as error:
                 raise StoreUnavailable(type(error).__name__) from error
             self._engine = engine
@@ -148,7 +174,7 @@ class ReflectionRepository:
             "signal": reflection.signal,
             "status": reflection.status,
             "updated_at": reflection.updated_at,
-            **{step: reflection.answers.get(step) for step in STEPS},
+            **{step: self.cipher.encrypt(reflection.answers.get(step)) for step in STEPS},
         }
         table = reflections_table
         try:
@@ -182,7 +208,7 @@ class ReflectionRepository:
             query = query.limit(limit)
         try:
             with self.engine.connect() as conn:
-                return [_from_row(row) for row in conn.execute(query)]
+                return [_from_row(row, self.cipher) for row in conn.execute(query)]
         except SQLAlchemyError as error:
             raise StoreUnavailable(type(error).__name__) from error
 
@@ -195,7 +221,7 @@ class ReflectionRepository:
                 row = conn.execute(query).first()
         except SQLAlchemyError as error:
             raise StoreUnavailable(type(error).__name__) from error
-        return _from_row(row) if row is not None else None
+        return _from_row(row, self.cipher) if row is not None else None
 
     def latest_unfinished(self, user_id: str) -> Optional[Reflection]:
         """Return ``user_id``'s most recently updated unfinished reflection."""
@@ -211,7 +237,7 @@ class ReflectionRepository:
                 row = conn.execute(query).first()
         except SQLAlchemyError as error:
             raise StoreUnavailable(type(error).__name__) from error
-        return _from_row(row) if row is not None else None
+        return _from_row(row, self.cipher) if row is not None else None
 
     def delete_user(self, user_id: str) -> int:
         """Delete all of ``user_id``'s reflections; return how many there were."""

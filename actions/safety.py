@@ -30,7 +30,8 @@ class ActionHandleCrisis(Action):
             return []
         events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         try:
-            events += keep_progress(tracker)
+            _, kept = keep_progress(tracker)  # stored or not, the events keep the answers
+            events += kept
         except Exception:  # never let storage trouble touch the crisis reply
             logger.exception("Could not keep exercise progress after a crisis message.")
         return events

@@ -75,6 +75,10 @@ def validate_step(
         ``{slot: value}``; the value is None (after a kind re-ask) when it can't be kept.
     """
     slot = SLOTS[step]
+    if value is None:
+        # Not an answer: a slot reset (``action_start_exercise`` clears every step) that
+        # rasa_sdk hands to the validator like any other recently set slot.
+        return {slot: None}
     if value == SKIPPED:
         if step in OPTIONAL_STEPS:
             return {slot: SKIPPED}

@@ -1,7 +1,8 @@
 """Plain-text channel for apps without buttons (SMS gateways, simple chat bridges).
 
-``POST /webhooks/plaintext/webhook`` with ``{"sender": "...", "message": "..."}`` answers
-with the bot's messages, Markdown stripped, buttons shown as numbered options::
+``POST /webhooks/plaintext/webhook`` with ``{"sender": "...", "message": "..."}`` and the
+API token (or a gateway's ``X-Gateway-Secret``, see channels/guard.py) answers with the
+bot's messages, Markdown stripped, buttons shown as numbered options::
 
     Would you like to try a short pause together? ...
 
@@ -25,6 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.guard import install_guard, read_message
+from channels.identity import scoped
 from channels.rendering import numbered, plain_text
 
 logger = logging.getLogger(__name__)
@@ -107,6 +110,7 @@ class PlainTextInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook: one request, one turn, the answer in the response."""
         webhook = Blueprint("pause_plaintext_webhook", __name__)
+        install_guard(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -114,23 +118,21 @@ class PlainTextInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-                sender, message = body.get("sender"), body.get("message")
-            except Exception:  # not a JSON object
-                body, sender, message = None, None, None
-            if not isinstance(sender, str) or not sender or not isinstance(message, str):
-                return response.json({"error": "expected {sender, message} strings"}, status=400)
+            found = read_message(request, self.name())
+            if isinstance(found, HTTPResponse):
+                return found
+            sender, message = found
+            sender_id = scoped(self.name(), sender)
             collector = PlainTextCollector()
-            text = self.options.resolve(sender, message)
+            text = self.options.resolve(sender_id, message)
             try:
                 await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name())
+                    UserMessage(text, collector, sender_id, input_channel=self.name())
                 )
             except Exception:
                 logger.exception("plaintext: handling a message failed")
             texts, options = render_turn(collector.messages)
-            self.options.remember(sender, options)
+            self.options.remember(sender_id, options)
             if "text/plain" in (request.headers.get("accept") or ""):
                 return response.text("\n\n".join(texts))
             return response.json([{"recipient_id": sender, "text": t} for t in texts])

@@ -4,7 +4,7 @@ Extends Rasa's ``SlackInput``/``SlackBot``. Every request must carry a valid v0 
 (``X-Slack-Signature``) made within 5 minutes (``X-Slack-Request-Timestamp``); anything else
 gets 401 and is not processed. Retries (``X-Slack-Retry-Num``), bot messages and edits are
 ignored, and so is everything outside direct messages (and ``slack_channel``, if set): answers
-hold personal reflections. The sender id is the Slack user id. Settings: ``slack_token``,
+hold personal reflections. The sender id is ``slack:<user id>``. Settings: ``slack_token``,
 ``slack_signing_secret``, optional ``slack_channel`` and ``api_base_url`` (docs/messaging.md).
 """
 
@@ -27,6 +27,8 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.identity import platform_id, scoped
+from channels.limits import limits, too_many
 from channels.rendering import plain, slack_escape, slack_mrkdwn, slack_parts
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ def button_blocks(buttons: List[Dict[Text, Any]]) -> List[Dict[str, Any]]:
 
 class SlackOutput(SlackBot):
     """Sends Markdown as mrkdwn section blocks within 3,000 characters, buttons on the last."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Send to the Slack user of ``slack:<id>`` (the sender id is scoped)."""
+        await super().send_response(platform_id(recipient_id, "slack"), message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Send one message a part of at most 3,000 characters."""
@@ -217,7 +223,13 @@ class SlackInput(RasaSlackInput):
                     await out.acknowledge(tap)
                 metadata = {"out_channel": channel}
                 await on_new_message(
-                    UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata)
+                    UserMessage(
+                        text,
+                        out,
+                        scoped(self.name(), sender_id),
+                        input_channel=self.name(),
+                        metadata=metadata,
+                    )
                 )
             except Exception:
                 logger.exception("slack: handling a message failed")
@@ -254,6 +266,9 @@ class SlackInput(RasaSlackInput):
             except Exception:  # a body that is not what its content type says
                 logger.warning("slack: could not read a signed request", exc_info=True)
                 return response.text("bad request", status=400)
+            if found is not None and not limits().check(sender=scoped(self.name(), found[1])):
+                logger.warning("slack: a sender is over the rate limit")
+                return too_many()
             if found is not None:
                 self.dispatch(on_new_message, found, tap)
             return response.text("")

@@ -14,6 +14,14 @@ Two things credentials.yml cannot change in Rasa 3.6's ``SocketIOInput``:
   python-socketio 5.10 that is a coroutine, so with ``session_persistence: true`` the
   socket never joins its session's room and every bot message is lost. The handler
   is replaced by one that awaits it.
+* Its handlers trust the ``session_id`` of every client event: anyone who knew a
+  session id could read and write that conversation. Here a session id must be one the
+  server signed (actions/sessions.py): ``session_request`` takes a signed session id, or
+  a signed offer from the web page, which it exchanges for a new session id; either is
+  then bound to the socket, and ``user_uttered`` is handled only with the id bound to
+  that socket. Anything else is refused, logged (without the message) and not
+  processed, and the socket is disconnected. The sender id is ``socketio:<session id>``
+  (channels/identity.py).
 
 credentials.yml::
 
@@ -21,21 +29,25 @@ credentials.yml::
       session_persistence: true
 """
 
+import hmac
 import inspect
 import logging
-import re
-import uuid
 from asyncio import AbstractEventLoop
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 from sanic.request import Request
 from socketio import AsyncServer
 
+from actions import sessions
 from actions.config import Settings, load_settings
+from actions.keys import session_secret
 from actions.links import web_base_url
+from channels.guard import install_guard
+from channels.identity import scoped
+from channels.limits import limits
 
 try:  # the flag Sanic-CORS sets once a response has its CORS headers
     from sanic_cors.core import SANIC_CORS_EVALUATED
@@ -43,10 +55,6 @@ except ImportError:  # pragma: no cover - Rasa always installs Sanic-CORS
     SANIC_CORS_EVALUATED = "_sanic_cors_e"
 
 logger = logging.getLogger(__name__)
-
-#: A session id becomes the sender id in every store: keep it short and plain.
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
 
 def allowed_origins(settings: Optional[Settings] = None) -> List[str]:
     """Return the origins that may connect: the web page's, and only that one.
@@ -61,12 +69,15 @@ def allowed_origins(settings: Optional[Settings] = None) -> List[str]:
     return [web_base_url(settings or load_settings())]
 
 
-def session_id_from(data: Any) -> str:
-    """Return the session id a client asks for, or a new one if it is missing or odd."""
+def session_id_from(data: Any, secret: str) -> Optional[str]:
+    """Return the signed session id of a ``session_request``, or None if it has none.
+
+    A signed offer of the web page gets a new session id; anything else gets None.
+    """
     requested = data.get("session_id") if isinstance(data, dict) else None
-    if isinstance(requested, str) and _SESSION_ID.match(requested):
-        return requested
-    return uuid.uuid4().hex
+    if sessions.verify_offer(requested, secret):
+        return sessions.issue(secret)
+    return sessions.verify(requested, secret)
 
 
 class OriginCheckedSocketIOInput(SocketIOInput):
@@ -84,11 +95,22 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         if sio is None:  # set by the parent; guards against a future change there
             raise RuntimeError("SocketIOInput.blueprint did not create its server")
         origins = allowed_origins()
+        settings = load_settings()
+        self._secret = session_secret(settings)
+        self._max_text = settings.max_message_chars  # longer ones are refused like forged
+        self._bound: Dict[str, str] = {}  # socket id -> the session id it was given
         # Engine.IO reads this on every request: it refuses other Origin headers (HTTP
         # polling and WebSocket upgrades alike) and answers CORS for the allowed one.
         sio.eio.cors_allowed_origins = origins
         sio.on("session_request", self._session_handler(sio), namespace=self.namespace)
+        sio.on(
+            self.user_message_evt,
+            self._message_handler(sio, on_new_message),
+            namespace=self.namespace,
+        )
+        sio.on("disconnect", self._disconnect_handler(), namespace=self.namespace)
         blueprint.listener("before_server_start")(self._leave_cors_to_engineio)
+        install_guard(blueprint)
         logger.info("socket.io accepts connections from %s only.", ", ".join(origins))
         return blueprint
 
@@ -105,11 +127,63 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         self, sio: AsyncServer
     ) -> Callable[[Text, Optional[Dict]], Awaitable[None]]:
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = session_id_from(data)
-            if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
-                if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
-                    await entered
+            session_id = session_id_from(data, self._secret)
+            if session_id is None:
+                await self._refuse(sio, sid, "session_request without a signed session id")
+                return
+            if self._bound.get(sid, session_id) != session_id:
+                await self._refuse(sio, sid, "session_request for a second session")
+                return
+            self._bound[sid] = session_id
+            entered = sio.enter_room(sid, scoped(self.name(), session_id), namespace=self.namespace)
+            if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
+                await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         return session_request
+
+    def _message_handler(
+        self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[Text, Any], Awaitable[None]]:
+        async def handle_message(sid: Text, data: Any) -> None:
+            bound = self._bound.get(sid)
+            claimed = data.get("session_id") if isinstance(data, dict) else None
+            if bound is None or not isinstance(claimed, str):
+                await self._refuse(sio, sid, "a message on a socket without a session")
+                return
+            if not hmac.compare_digest(claimed.encode("utf-8"), bound.encode("utf-8")):
+                await self._refuse(sio, sid, "a message for another session than the socket's")
+                return
+            if not limits().check(sender=scoped(self.name(), bound)):
+                logger.warning("socket.io: dropped a message over the session's rate limit.")
+                return
+            text = data.get("message")
+            if not isinstance(text, str) or len(text) > self._max_text:
+                await self._refuse(sio, sid, "a message without text or over the size limit")
+                return
+            metadata = data.get(self.metadata_key or "metadata")
+            sender = scoped(self.name(), bound)
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(
+                UserMessage(
+                    text,
+                    output,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=metadata if isinstance(metadata, dict) else None,
+                )
+            )
+
+        return handle_message
+
+    def _disconnect_handler(self) -> Callable[[Text], Awaitable[None]]:
+        async def disconnect(sid: Text) -> None:
+            self._bound.pop(sid, None)
+
+        return disconnect
+
+    async def _refuse(self, sio: AsyncServer, sid: Text, why: str) -> None:
+        """Log and drop a forged or broken event, and close its socket."""
+        logger.warning("socket.io: refused %s (socket %s).", why, sid)
+        self._bound.pop(sid, None)
+        await sio.disconnect(sid, namespace=self.namespace)

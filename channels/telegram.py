@@ -2,9 +2,9 @@
 
 Extends Rasa's ``TelegramInput``/``TelegramOutput``. Updates must carry the
 ``X-Telegram-Bot-Api-Secret-Token`` registered with ``setWebhook``; any other request gets
-401 before its body is parsed. Only private chats are answered; the sender id is the Telegram
-user id (``from.id``). Settings: ``access_token``, ``verify`` (bot username),
-``webhook_url``, ``secret_token``, optional ``api_base_url`` (see docs/messaging.md).
+401 before its body is parsed. Only private chats are answered; the sender id is
+``telegram:<from.id>`` (channels/identity.py). Settings: ``access_token``, ``verify`` (bot
+username), ``webhook_url``, ``secret_token``, optional ``api_base_url`` (docs/messaging.md).
 """
 
 import hashlib
@@ -28,6 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.identity import platform_id, scoped
+from channels.limits import limits, too_many
 from channels.rendering import telegram_parts
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,10 @@ class TelegramOutput(RasaTelegramOutput):
         server = TelegramAPIServer.from_base(api_base_url) if api_base_url else TELEGRAM_PRODUCTION
         Bot.__init__(self, access_token, server=server)
         self.callback_data = callback_data or CallbackData()
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Send to the Telegram chat of ``telegram:<id>`` (the sender id is scoped)."""
+        await super().send_response(platform_id(recipient_id, "telegram"), message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Send one message, or several when the text is longer than Telegram allows."""
@@ -253,10 +259,14 @@ class TelegramInput(RasaTelegramInput):
             if found is None:
                 return response.text("ignored")
             sender_id, text, query = found
+            if not limits().check(sender=scoped(self.name(), sender_id)):
+                logger.warning("telegram: a sender is over the rate limit")
+                return too_many()
             if query is not None:
                 await acknowledge(bot, query)
             try:
-                await on_new_message(UserMessage(text, bot, sender_id, input_channel=self.name()))
+                sender = scoped(self.name(), sender_id)
+                await on_new_message(UserMessage(text, bot, sender, input_channel=self.name()))
             except Exception:  # Telegram would retry the update forever
                 logger.exception("telegram: handling an update failed")
             return response.text("success")

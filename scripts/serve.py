@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.config import Settings, load_settings  # noqa: E402
+from actions.keys import api_token  # noqa: E402
 from actions.links import web_base_url  # noqa: E402
 
 MODEL = ROOT / "models" / "pause.tar.gz"
@@ -129,9 +130,9 @@ def rasa_command(settings: Settings, credentials: Path, model: Path = MODEL) -> 
         "--enable-api",
     ]
     command += ["--cors", web_base_url(settings)]  # the page's origin only
-    token = os.environ.get("RASA_API_TOKEN")
-    if token:
-        command += ["--auth-token", token]
+    # No --auth-token: channels/guard.py checks RASA_API_TOKEN on the webhooks and the
+    # whole API, as a Bearer header or Rasa's ?token= (Rasa's own check knows only the
+    # latter, and would refuse a Bearer header).
     return command
 
 
@@ -221,6 +222,9 @@ def start(
         # Shared by the action server (signs export links) and the web app (checks them).
         overrides["EXPORT_SECRET"] = secrets.token_urlsafe(32)
     settings = load_settings({**os.environ, **overrides})
+    if not settings.api_token:  # generated once into var/api_token (mode 0600)
+        overrides["RASA_API_TOKEN"] = api_token(settings)
+        settings = load_settings({**os.environ, **overrides})
     env = server_environment(settings, overrides)
     if credentials is None:
         credentials, live, off = live_credentials(settings, env)
@@ -276,18 +280,28 @@ def _print_welcome(servers: Servers) -> None:
         f"\n    {channel_name(c)} is off: set {', '.join(v)}"
         for c, v in servers.off_channels.items()
     )
+    token_source = (
+        "(from RASA_API_TOKEN)"
+        if os.environ.get("RASA_API_TOKEN")
+        else f"(kept in {settings.api_token_file}, mode 0600; set RASA_API_TOKEN to choose one)"
+    )
     print(f"\n  Web page: {web_base_url(settings)}/   (open it in a browser)")
     print(f"  Live channels: {channels}{off}")
     print(
         f"""
   Pause is running.
-    REST webhook : {settings.rasa_url}/webhooks/rest/webhook
-    socket.io    : {settings.rasa_url}/socket.io
-    HTTP API     : {settings.rasa_url}/model/parse
+    REST webhook : {settings.rasa_url}/webhooks/rest/webhook   (API token)
+    plain text   : {settings.rasa_url}/webhooks/plaintext/webhook   (API token)
+    HTTP API     : {settings.rasa_url}/model/parse   (API token)
+    socket.io    : {settings.rasa_url}/socket.io   (signed web sessions)
     actions      : http://{settings.rasa_host}:{settings.action_port}/webhook
+
+  API token: {settings.api_token}
+    {token_source}
 
   Try:
     curl -s -XPOST {settings.rasa_url}/webhooks/rest/webhook \\
+      -H "Authorization: Bearer {settings.api_token}" \\
       -H 'Content-Type: application/json' \\
       -d '{{"sender": "me", "message": "why do I pull away after a great weekend?"}}'
 

@@ -4,6 +4,7 @@ from typing import Any, Dict
 
 import pytest
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.exercise import (
     ActionResumeExercise,
@@ -12,8 +13,8 @@ from actions.exercise import (
     ActionStopExercise,
 )
 from actions.repository import FINISHED, UNFINISHED, Reflection
-from actions.steps import SLOTS, ValidatePauseForm
-from tests.conftest import make_tracker, responses, user_event
+from actions.steps import FORM_NAME, SLOTS, ValidatePauseForm
+from tests.conftest import FIXED_NOW, make_tracker, message, user_event
 
 FULL = {
     "pause_noticed": "an urge to be alone",
@@ -26,22 +27,34 @@ FULL = {
 }
 
 
+CLEARED = [SlotSet(slot, None) for slot in SLOTS.values()]
+
+
 def slot_events(events: Any) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
-async def test_start_prefills_step_one_from_a_recent_moment(dispatcher, domain) -> None:
+@pytest.fixture
+def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> str:
+    """New reflection ids are ``"n" * 32``."""
+    from actions import exercise
+
+    monkeypatch.setattr(exercise, "new_reflection_id", lambda: "n" * 32)
+    return "n" * 32
+
+
+async def test_start_prefills_step_one_from_a_recent_moment(dispatcher, domain, fixed_ids) -> None:
     moment = user_event("we had a great weekend and now i want to run", "share_experience")
     tracker = make_tracker("yes", "affirm", slots={"signal": "urge_to_run"}, events=[moment])
     events = await ActionStartExercise().run(dispatcher, tracker, domain)
-    slots = slot_events(events)
-    assert responses(dispatcher) == ["utter_exercise_intro"]
-    assert slots["signal_label"] == "an urge to run after a close moment"
-    assert len(slots["reflection_id"]) == 32
-    assert all(slots[slot] is None for slot in SLOTS.values())
+    assert dispatcher.messages == [message("utter_exercise_intro")]
+    assert events == CLEARED + [
+        SlotSet("reflection_id", fixed_ids),
+        SlotSet("signal_label", "an urge to run after a close moment"),
+    ]
 
 
-async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
+async def test_start_ignores_an_old_signal(dispatcher, domain, fixed_ids) -> None:
     old = [user_event("i feel smothered", "share_experience")] + [
         user_event(f"question {i}", "faq") for i in range(3)
     ]
@@ -49,7 +62,26 @@ async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
         "help me pause", "start_exercise", slots={"signal": "feeling_smothered"}, events=old
     )
     events = await ActionStartExercise().run(dispatcher, tracker, domain)
-    assert slot_events(events)["signal_label"] is None
+    assert dispatcher.messages == [message("utter_exercise_intro")]
+    assert events == CLEARED + [SlotSet("reflection_id", fixed_ids), SlotSet("signal_label", None)]
+
+
+async def test_the_form_does_not_take_the_starts_reset_for_empty_answers(
+    dispatcher, domain, fixed_ids
+) -> None:
+    """The reset slots reach the form's validation; none of them is an (empty) answer."""
+    start = await ActionStartExercise().run(
+        CollectingDispatcher(), make_tracker("help me pause", "start_exercise"), domain
+    )
+    after = [{"event": "action", "name": "action_start_exercise"}, *start]
+    after += [{"event": "active_loop", "name": FORM_NAME}]
+    after += [{"event": "slot", "name": slot, "value": None} for slot in SLOTS.values()]
+    tracker = make_tracker(
+        "help me pause", "start_exercise", after=after, active_loop=FORM_NAME
+    )
+    events = await ValidatePauseForm().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == []
+    assert events == CLEARED
 
 
 @pytest.mark.parametrize(
@@ -62,7 +94,7 @@ async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
             None,
         ),
         ("validate_pause_body", "   ", None, "utter_answer_empty"),
-        ("validate_pause_reason", "x" * 2001, None, "utter_answer_too_long"),
+        ("validate_pause_body", None, None, None),  # a reset, not an answer
         ("validate_pause_reason", "x" * 2000, "x" * 2000, None),
         ("validate_pause_verdict", "honestly it's protection", "protection", None),
         ("validate_pause_verdict", "idk", "not sure", None),
@@ -70,19 +102,21 @@ async def test_start_ignores_an_old_signal(dispatcher, domain) -> None:
         ("validate_pause_step", "skipped", "skipped", None),
         ("validate_pause_wait", "skipped", None, "utter_step_not_skippable"),
     ],
+    ids=["trimmed", "blank", "reset", "at-limit", "verdict", "unsure", "real", "skip", "no-skip"],
 )
 async def test_validation(method, value, expected, response, dispatcher, domain) -> None:
     tracker = make_tracker(str(value), "share_experience", active_loop="pause_form")
     result = getattr(ValidatePauseForm(), method)(value, dispatcher, tracker, domain)
     slot = method.replace("validate_", "")
     assert result == {slot: expected}
-    assert responses(dispatcher) == ([response] if response else [])
+    assert dispatcher.messages == ([message(response)] if response else [])
 
 
 async def test_too_long_answer_names_the_limit(dispatcher, domain) -> None:
     tracker = make_tracker("x", "share_experience", active_loop="pause_form")
-    ValidatePauseForm().validate_pause_body("y" * 3000, dispatcher, tracker, domain)
-    assert dispatcher.messages[0]["max_chars"] == 2000
+    result = ValidatePauseForm().validate_pause_body("y" * 3000, dispatcher, tracker, domain)
+    assert result == {"pause_body": None}
+    assert dispatcher.messages == [message("utter_answer_too_long", max_chars=2000)]
 
 
 async def test_confirming_the_known_signal_fills_step_one(dispatcher, domain) -> None:
@@ -103,8 +137,13 @@ async def test_stop_keeps_the_answers_as_unfinished(store, dispatcher, domain) -
     }
     tracker = make_tracker("stop", "stop_exercise", slots=slots, active_loop="pause_form")
     events = await ActionStopExercise().run(dispatcher, tracker, domain)
-    assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
-    assert responses(dispatcher) == ["utter_exercise_stopped"]
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("reflection_id", "a" * 32),
+        SlotSet("unsaved_reflections", None),
+    ]
+    assert dispatcher.messages == [message("utter_exercise_stopped")]
     stored = store.get("alice", "a" * 32)
     assert stored is not None and stored.status == UNFINISHED
     assert stored.answer("before") == "she said i love you" and stored.answer("body") is None
@@ -113,24 +152,37 @@ async def test_stop_keeps_the_answers_as_unfinished(store, dispatcher, domain) -
 async def test_stop_outside_the_exercise_just_acknowledges(store, dispatcher, domain) -> None:
     tracker = make_tracker("not now", "stop_exercise")
     assert await ActionStopExercise().run(dispatcher, tracker, domain) == []
-    assert responses(dispatcher) == ["utter_exercise_declined"]
+    assert dispatcher.messages == [message("utter_exercise_declined")]
 
 
 async def test_stop_with_a_broken_store_keeps_answers_in_the_conversation(
-    broken_store, dispatcher, domain
+    broken_store, frozen_time, dispatcher, domain
 ) -> None:
     slots = {"pause_noticed": "irritation", "reflection_id": "b" * 32}
     tracker = make_tracker("stop", "stop_exercise", slots=slots, active_loop="pause_form")
     events = await ActionStopExercise().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_exercise_stopped_not_saved"]
-    kept = slot_events(events)["unsaved_reflections"]
-    assert kept[0]["answers"]["noticed"] == "irritation" and kept[0]["status"] == UNFINISHED
+    assert dispatcher.messages == [message("utter_exercise_stopped_not_saved")]
+    kept = Reflection(
+        id="b" * 32,
+        user_id="alice",
+        channel="rest",
+        status=UNFINISHED,
+        answers={step: ("irritation" if step == "noticed" else None) for step in SLOTS},
+        created_at=FIXED_NOW,
+        updated_at=FIXED_NOW,
+    )
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("reflection_id", "b" * 32),
+        SlotSet("unsaved_reflections", [kept.to_dict()]),
+    ]
 
 
 async def test_resume_from_the_conversation(store, dispatcher, domain) -> None:
     tracker = make_tracker("resume", "resume_exercise", slots={"pause_noticed": "irritation"})
     assert await ActionResumeExercise().run(dispatcher, tracker, domain) == []
-    assert responses(dispatcher) == ["utter_resuming"]
+    assert dispatcher.messages == [message("utter_resuming")]
 
 
 async def test_resume_from_the_store_after_the_conversation_lost_it(
@@ -146,47 +198,79 @@ async def test_resume_from_the_store_after_the_conversation_lost_it(
     )
     tracker = make_tracker("let's continue", "resume_exercise")
     events = await ActionResumeExercise().run(dispatcher, tracker, domain)
-    slots = slot_events(events)
-    assert responses(dispatcher) == ["utter_resuming"]
-    assert slots["reflection_id"] == "c" * 32
-    assert slots["pause_before"] == "a good date" and slots["pause_body"] is None
+    assert dispatcher.messages == [message("utter_resuming")]
+    answers = {"noticed": "irritation", "before": "a good date"}
+    assert events == [SlotSet("reflection_id", "c" * 32)] + [
+        SlotSet(slot, answers.get(step)) for step, slot in SLOTS.items()
+    ]
 
 
-async def test_resume_with_nothing_paused_starts_fresh(store, dispatcher, domain) -> None:
+async def test_resume_with_nothing_paused_starts_fresh(
+    store, dispatcher, domain, fixed_ids
+) -> None:
     tracker = make_tracker("resume", "resume_exercise")
     events = await ActionResumeExercise().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_nothing_to_resume", "utter_exercise_intro"]
-    assert slot_events(events)["reflection_id"]
+    assert dispatcher.messages == [
+        message("utter_nothing_to_resume"),
+        message("utter_exercise_intro"),
+    ]
+    assert events == CLEARED + [SlotSet("reflection_id", fixed_ids), SlotSet("signal_label", None)]
 
 
-async def test_resume_does_not_show_another_users_reflection(store, dispatcher, domain) -> None:
+async def test_resume_does_not_show_another_users_reflection(
+    store, dispatcher, domain, fixed_ids
+) -> None:
     store.save(Reflection(id="d" * 32, user_id="bob", channel="rest", answers={"noticed": "x"}))
     tracker = make_tracker("resume", "resume_exercise", sender_id="alice")
     events = await ActionResumeExercise().run(dispatcher, tracker, domain)
-    assert slot_events(events)["reflection_id"] != "d" * 32
+    assert dispatcher.messages == [
+        message("utter_nothing_to_resume"),
+        message("utter_exercise_intro"),
+    ]
+    assert events == CLEARED + [SlotSet("reflection_id", fixed_ids), SlotSet("signal_label", None)]
+
+
+SAVED_RESET = CLEARED + [
+    SlotSet("reflection_id", None),
+    SlotSet("signal_label", None),
+    SlotSet("signal", None),
+]
 
 
 async def test_save_stores_once_and_resets(store, dispatcher, domain) -> None:
     tracker = make_tracker("skip", "skip_step", slots={**FULL, "reflection_id": "e" * 32})
     events = await ActionSaveReflection().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_reflection_summary", "utter_reflection_saved"]
-    slots = slot_events(events)
-    assert all(slots[slot] is None for slot in SLOTS.values())
-    assert slots["unsaved_reflections"] is None
+    assert dispatcher.messages == [
+        message("utter_reflection_summary"),
+        message("utter_reflection_saved"),
+    ]
+    assert events == SAVED_RESET + [SlotSet("unsaved_reflections", None)]
     saved = store.for_user("alice")
     assert len(saved) == 1 and saved[0].status == FINISHED
-    assert saved[0].answer("reason") == "she is too much"
+    assert saved[0].answers == {slot.replace("pause_", ""): v for slot, v in FULL.items()}
     await ActionSaveReflection().run(dispatcher, tracker, domain)  # the same id again
     assert len(store.for_user("alice")) == 1
 
 
-async def test_save_failure_tells_the_person_and_keeps_it(broken_store, dispatcher, domain) -> None:
+async def test_save_failure_tells_the_person_and_keeps_it(
+    broken_store, frozen_time, dispatcher, domain
+) -> None:
     tracker = make_tracker("skip", "skip_step", slots={**FULL, "reflection_id": "f" * 32})
     events = await ActionSaveReflection().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_reflection_summary"]
-    assert events[-1] == FollowupAction("utter_reflection_not_saved")
-    kept = slot_events(events)["unsaved_reflections"]
-    assert kept[0]["id"] == "f" * 32 and kept[0]["status"] == FINISHED
+    assert dispatcher.messages == [message("utter_reflection_summary")]
+    kept = Reflection(
+        id="f" * 32,
+        user_id="alice",
+        channel="rest",
+        status=FINISHED,
+        answers={slot.replace("pause_", ""): v for slot, v in FULL.items()},
+        created_at=FIXED_NOW,
+        updated_at=FIXED_NOW,
+    )
+    assert events == SAVED_RESET + [
+        SlotSet("unsaved_reflections", [kept.to_dict()]),
+        FollowupAction("utter_reflection_not_saved"),
+    ]
 
 
 async def test_retry_saves_what_was_kept(store, dispatcher, domain) -> None:
@@ -195,8 +279,8 @@ async def test_retry_saves_what_was_kept(store, dispatcher, domain) -> None:
     ).to_dict()
     tracker = make_tracker("yes", "affirm", slots={"unsaved_reflections": [kept]})
     events = await ActionSaveReflection().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_reflection_saved"]
-    assert slot_events(events) == {"unsaved_reflections": None}
+    assert dispatcher.messages == [message("utter_reflection_saved")]
+    assert events == [SlotSet("unsaved_reflections", None)]
     assert store.get("alice", "g" * 32) is not None
 
 
@@ -235,8 +319,13 @@ async def test_a_real_stop_still_stops(text, store, dispatcher, domain) -> None:
         text,
         "stop_exercise",
         active_loop="pause_form",
-        slots={"requested_slot": "pause_wait", "pause_noticed": "x"},
+        slots={"requested_slot": "pause_wait", "pause_noticed": "x", "reflection_id": "h" * 32},
     )
     events = await ActionStopExercise().run(dispatcher, tracker, domain)
-    assert events[0] == ActiveLoop(None)
-    assert responses(dispatcher) == ["utter_exercise_stopped"]
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("reflection_id", "h" * 32),
+        SlotSet("unsaved_reflections", None),
+    ]
+    assert dispatcher.messages == [message("utter_exercise_stopped")]

@@ -7,7 +7,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.faq import ActionAnswerFaq, ActionFollowUp
 from actions.topics import FOLLOW_UPS, button_titles, faq_payload, topic_from_payload
-from tests.conftest import make_tracker, responses
+from tests.conftest import make_tracker, message
 
 
 def selector(key: str, confidence: float, ranking: List[str] = ()) -> Dict[str, Any]:
@@ -26,7 +26,7 @@ async def test_answers_the_selected_topic(dispatcher, domain) -> None:
         response_selector=selector("why_pull_away_when_good", 0.93),
     )
     events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/why_pull_away_when_good"]
+    assert dispatcher.messages == [message("utter_faq/why_pull_away_when_good")]
     assert events == [SlotSet("last_topic", "why_pull_away_when_good")]
 
 
@@ -34,8 +34,9 @@ async def test_a_button_topic_wins_over_the_selector(dispatcher, domain) -> None
     tracker = make_tracker(
         '/faq{"topic": "triggers"}', "faq", entities=[{"entity": "topic", "value": "triggers"}]
     )
-    await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/triggers"]
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_faq/triggers")]
+    assert events == [SlotSet("last_topic", "triggers")]
 
 
 async def test_low_confidence_suggests_the_closest_topics(dispatcher, domain) -> None:
@@ -46,17 +47,14 @@ async def test_low_confidence_suggests_the_closest_topics(dispatcher, domain) ->
         intent_ranking=[{"name": "faq", "confidence": 0.5}],
     )
     assert await ActionAnswerFaq().run(dispatcher, tracker, domain) == []
-    message = dispatcher.messages[0]
-    assert message["response"] == "utter_suggest_topics"
-    payloads = [b["payload"] for b in message["buttons"]]
-    assert payloads == [
-        faq_payload("triggers"),
-        faq_payload("nervous_system"),
-        faq_payload("deactivation"),
-        "/start_exercise",
-        "/out_of_scope",
+    buttons = [
+        {"title": "What sets them off?", "payload": faq_payload("triggers")},
+        {"title": "What happens in my body?", "payload": faq_payload("nervous_system")},
+        {"title": "What does deactivation mean?", "payload": faq_payload("deactivation")},
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "Something else", "payload": "/out_of_scope"},
     ]
-    assert message["buttons"][-1]["title"] == "Something else"
+    assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
 async def test_mid_exercise_a_statement_is_the_steps_answer(dispatcher, domain) -> None:
@@ -83,34 +81,37 @@ async def test_mid_exercise_a_question_is_answered(dispatcher, domain) -> None:
         slots={"requested_slot": "pause_body"},
         response_selector=selector("deactivation", 0.9),
     )
-    await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/deactivation"]
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_faq/deactivation")]
+    assert events == [SlotSet("last_topic", "deactivation")]
 
 
 async def test_tell_me_more_follows_the_last_topic(dispatcher, domain) -> None:
     tracker = make_tracker("tell me more", "ask_more", slots={"last_topic": "deactivation"})
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/deactivating_strategies"]
+    assert dispatcher.messages == [message("utter_faq/deactivating_strategies")]
     assert events == [SlotSet("last_topic", "deactivating_strategies")]
 
 
 async def test_why_follows_the_last_topic(dispatcher, domain) -> None:
     tracker = make_tracker("why?", "ask_why", slots={"last_topic": "why_pull_away_when_good"})
-    await ActionFollowUp().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/nervous_system"]
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_faq/nervous_system")]
+    assert events == [SlotSet("last_topic", "nervous_system")]
 
 
 async def test_follow_up_after_a_moment_explains_the_inside_view(dispatcher, domain) -> None:
     bot = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_offer_exercise"}}
     tracker = make_tracker("why?", "ask_why", slots={"last_topic": "triggers"}, events=[bot])
-    await ActionFollowUp().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_faq/inside_view"]
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_faq/inside_view")]
+    assert events == [SlotSet("last_topic", "inside_view")]
 
 
 async def test_follow_up_without_a_topic_asks_where_to_go(dispatcher, domain) -> None:
     tracker = make_tracker("tell me more", "ask_more")
     assert await ActionFollowUp().run(dispatcher, tracker, domain) == []
-    assert responses(dispatcher) == ["utter_no_follow_up"]
+    assert dispatcher.messages == [message("utter_no_follow_up")]
 
 
 async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> None:
@@ -125,13 +126,13 @@ async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> 
         response_selector=selector("what_helps", 0.5, ["what_helps", "can_it_change"]),
     )
     assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
-    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    assert payloads == [
-        "/start_exercise",
-        faq_payload("what_helps"),
-        faq_payload("can_it_change"),
-        "/out_of_scope",
+    buttons = [
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "What actually helps?", "payload": faq_payload("what_helps")},
+        {"title": "Can it change?", "payload": faq_payload("can_it_change")},
+        {"title": "Something else", "payload": "/out_of_scope"},
     ]
+    assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
 def test_every_topic_has_a_title_and_follow_ups(domain) -> None:
@@ -158,10 +159,10 @@ async def test_a_question_that_also_tells_a_moment_gets_both(dispatcher, domain)
         entities=[{"entity": "signal", "value": "irritation"}],
     )
     events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == [
-        "utter_signal_irritation",
-        "utter_faq/why_pull_away_when_good",
-        "utter_offer_exercise",
+    assert dispatcher.messages == [
+        message("utter_signal_irritation"),
+        message("utter_faq/why_pull_away_when_good"),
+        message("utter_offer_exercise"),
     ]
     assert events == [
         SlotSet("last_topic", "why_pull_away_when_good"),
@@ -178,9 +179,15 @@ async def test_a_moment_without_a_named_signal_is_still_reflected(dispatcher, do
         intent_ranking=[{"name": "faq", "confidence": 0.6}],
     )
     events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == [
-        "utter_signal_unspecified",
-        "utter_suggest_topics",
-        "utter_offer_exercise",
+    buttons = [
+        {"title": "What sets them off?", "payload": faq_payload("triggers")},
+        {"title": "Why does it feel like clarity?", "payload": faq_payload("inside_view")},
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+    assert dispatcher.messages == [
+        message("utter_signal_unspecified"),
+        message("utter_suggest_topics", buttons=buttons),
+        message("utter_offer_exercise"),
     ]
     assert events == [SlotSet("signal", "unspecified")]

@@ -11,9 +11,40 @@ from actions.reflections import (
     ActionShowReflections,
 )
 from actions.repository import FINISHED, UNFINISHED, Reflection
-from tests.conftest import make_tracker, responses
+from tests.conftest import make_tracker, message
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+TOP_SIGNALS = "not enough yet"  # no signal was recorded
+ITEM_1 = """## 2026-11-02 09:00 UTC (finished)
+
+- **Noticed:** irritation
+- **Just before:** -
+- **Body:** -
+- **Mind's reason:** -
+- **Signal or protection:** -
+- **Could wait:** -
+- **Small step:** -"""
+EXPORT = """# My pause reflections
+
+## 2026-11-01 09:00 UTC (unfinished)
+
+- **Noticed:** urge to run
+- **Just before:** -
+- **Body:** -
+- **Mind's reason:** -
+- **Signal or protection:** -
+- **Could wait:** -
+- **Small step:** -
+
+## 2026-11-02 09:00 UTC (finished)
+
+- **Noticed:** irritation
+- **Just before:** a hug
+- **Body:** tense
+- **Mind's reason:** he is clingy
+- **Signal or protection:** protection
+- **Could wait:** a day
+- **Small step:** skipped"""
 
 
 def add(store, user: str, n: int, **answers: str) -> Reflection:
@@ -38,35 +69,38 @@ async def test_show_lists_the_latest_few_newest_first(
     add(store, "bob", 9, noticed="bob's secret")
     tracker = make_tracker("show my reflections", "show_reflections")
     assert await ActionShowReflections().run(dispatcher, tracker, domain) == []
-    message = dispatcher.messages[0]
-    assert message["response"] == "utter_reflections_list"
-    lines = message["reflection_list"].splitlines()
-    assert len(lines) == 2
-    assert "feeling 2" in lines[0] and "feeling 1" in lines[1]
-    assert "bob" not in message["reflection_list"]
+    lines = [
+        "- **03 Nov 2026** · noticed: feeling 2 · signal or protection: protection (finished)",
+        "- **02 Nov 2026** · noticed: feeling 1 · signal or protection: protection (finished)",
+    ]
+    assert dispatcher.messages == [
+        message("utter_reflections_list", reflection_list="\n".join(lines))
+    ]
 
 
 async def test_show_with_nothing_stored(store, dispatcher, domain) -> None:
-    await ActionShowReflections().run(
+    events = await ActionShowReflections().run(
         dispatcher, make_tracker("my entries", "show_reflections"), domain
     )
-    assert responses(dispatcher) == ["utter_no_reflections"]
+    assert events == [] and dispatcher.messages == [message("utter_no_reflections")]
 
 
 async def test_show_when_the_store_is_down(broken_store, dispatcher, domain) -> None:
-    await ActionShowReflections().run(
+    events = await ActionShowReflections().run(
         dispatcher, make_tracker("my entries", "show_reflections"), domain
     )
-    assert responses(dispatcher) == ["utter_store_unavailable"]
+    assert events == [] and dispatcher.messages == [message("utter_store_unavailable")]
 
 
-async def test_show_saves_what_was_kept_first(store, dispatcher, domain) -> None:
+async def test_show_saves_what_was_kept_first(store, frozen_time, dispatcher, domain) -> None:
     kept = Reflection(id="k" * 32, user_id="alice", channel="rest", answers={"noticed": "kept"})
     tracker = make_tracker(
         "my entries", "show_reflections", slots={"unsaved_reflections": [kept.to_dict()]}
     )
-    await ActionShowReflections().run(dispatcher, tracker, domain)
-    assert "kept" in dispatcher.messages[0]["reflection_list"]
+    assert await ActionShowReflections().run(dispatcher, tracker, domain) == []
+    line = "- **20 Nov 2026** · noticed: kept · signal or protection: - (unfinished)"
+    assert dispatcher.messages == [message("utter_reflections_list", reflection_list=line)]
+    assert store.get("alice", "k" * 32) is not None
 
 
 async def test_map_aggregates_and_adds_an_observation(store, dispatcher, domain) -> None:
@@ -92,13 +126,18 @@ async def test_map_aggregates_and_adds_an_observation(store, dispatcher, domain)
     add(store, "bob", 4, before="conflict", verdict="real")
     tracker = make_tracker("my map", "show_map")
     assert await ActionShowMap().run(dispatcher, tracker, domain) == []
-    summary, observation = dispatcher.messages
-    assert summary["response"] == "utter_map" and summary["reflection_count"] == 3
-    assert summary["top_triggers"] == "a good time together (2), loving words (1)"
-    assert summary["top_reasons"] == "they're too much (2), I need space (1)"
-    assert summary["verdict_split"] == "protection 2, real signal 1, not sure 0"
-    assert summary["wait_summary"] == "usually about 1 day, longest 2 days"
-    assert observation["response"] == "utter_map_observation_protection"
+    assert dispatcher.messages == [
+        message(
+            "utter_map",
+            reflection_count=3,
+            top_signals=TOP_SIGNALS,
+            top_triggers="a good time together (2), loving words (1)",
+            top_reasons="they're too much (2), I need space (1)",
+            verdict_split="protection 2, real signal 1, not sure 0",
+            wait_summary="usually about 1 day, longest 2 days",
+        ),
+        message("utter_map_observation_protection"),
+    ]
 
 
 async def test_export_is_markdown_with_every_answer(store, dispatcher, domain) -> None:
@@ -125,12 +164,37 @@ async def test_export_is_markdown_with_every_answer(store, dispatcher, domain) -
     store.save(unfinished)
     add(store, "bob", 2, noticed="bob only")
     tracker = make_tracker("export my reflections", "export_reflections")
-    await ActionExportReflections().run(dispatcher, tracker, domain)
-    document = dispatcher.messages[0]["document"]
-    assert document.startswith("# My pause reflections")
-    assert document.index("urge to run") < document.index("irritation")  # oldest first
-    assert "**Mind's reason:** he is clingy" in document and "(unfinished)" in document
-    assert "bob only" not in document
+    assert await ActionExportReflections().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages == [message("utter_reflections_export", document=EXPORT)]
+
+
+async def test_export_on_the_web_page_is_a_signed_link(
+    store, dispatcher, domain, monkeypatch
+) -> None:
+    from actions import links
+
+    monkeypatch.setenv("EXPORT_SECRET", "s" * 32)
+    monkeypatch.setattr(links.time, "time", lambda: 1_800_000_000.0)
+    add(store, "alice", 1, noticed="irritation")
+    tracker = make_tracker("export my reflections", "export_reflections", channel="socketio")
+    assert await ActionExportReflections().run(dispatcher, tracker, domain) == []
+    token = links.sign("alice", "s" * 32, 900, now=1_800_000_000.0)
+    url = f"http://127.0.0.1:8080/export/{token}"
+    assert dispatcher.messages == [
+        message("utter_reflections_export_link", export_url=url, export_minutes=15)
+    ]
+
+
+async def test_export_in_a_messaging_app_is_a_file(store, dispatcher, domain) -> None:
+    add(store, "alice", 1, noticed="irritation")
+    tracker = make_tracker("export my reflections", "export_reflections", channel="telegram")
+    assert await ActionExportReflections().run(dispatcher, tracker, domain) == []
+    document = "\n\n".join(["# My pause reflections", ITEM_1])
+    file = {"type": "document", "filename": "pause-reflections.md", "content": document}
+    assert dispatcher.messages == [
+        message("utter_reflections_export_file"),
+        message(None, json_message=file),
+    ]
 
 
 async def test_delete_removes_only_the_senders_reflections(store, dispatcher, domain) -> None:
@@ -140,8 +204,7 @@ async def test_delete_removes_only_the_senders_reflections(store, dispatcher, do
     tracker = make_tracker("yes", "affirm")
     events = await ActionDeleteReflections().run(dispatcher, tracker, domain)
     assert events == [AllSlotsReset(), SlotSet("forget_me", True)]
-    assert dispatcher.messages[0]["response"] == "utter_reflections_deleted"
-    assert dispatcher.messages[0]["deleted_count"] == 2
+    assert dispatcher.messages == [message("utter_reflections_deleted", deleted_count=2)]
     assert store.for_user("alice") == [] and len(store.for_user("bob")) == 1
 
 
@@ -149,4 +212,4 @@ async def test_delete_when_the_store_is_down_forgets_nothing(
     broken_store, dispatcher, domain
 ) -> None:
     events = await ActionDeleteReflections().run(dispatcher, make_tracker("yes", "affirm"), domain)
-    assert events == [] and responses(dispatcher) == ["utter_store_unavailable"]
+    assert events == [] and dispatcher.messages == [message("utter_store_unavailable")]

@@ -2,14 +2,18 @@
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
+from actions.repository import UNFINISHED, Reflection
 from actions.safety import ActionHandleCrisis
-from tests.conftest import make_tracker, responses
+from tests.conftest import FIXED_NOW, make_tracker, message
+
+ANSWERS = {"noticed": "urge to run", **dict.fromkeys(("before", "body", "reason"))}
+ANSWERS.update(dict.fromkeys(("verdict", "wait", "step")))
 
 
 async def test_crisis_outside_a_form_sends_resources(dispatcher, domain) -> None:
     tracker = make_tracker("i don't want to be here anymore", "crisis")
     assert await ActionHandleCrisis().run(dispatcher, tracker, domain) == []
-    assert responses(dispatcher) == ["utter_crisis"]
+    assert dispatcher.messages == [message("utter_crisis")]
     text = domain["responses"]["utter_crisis"][0]["text"]
     assert "988" in text and "findahelpline.com" in text and "emergency number" in text
 
@@ -24,13 +28,50 @@ async def test_crisis_in_the_exercise_answers_first_and_keeps_progress(
     }
     tracker = make_tracker("i want to end it all", "crisis", slots=slots, active_loop="pause_form")
     events = await ActionHandleCrisis().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_crisis"]
-    assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
-    assert store.get("alice", "z" * 32).answer("noticed") == "urge to run"
+    assert dispatcher.messages == [message("utter_crisis")]
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("reflection_id", "z" * 32),
+        SlotSet("unsaved_reflections", None),
+    ]
+    stored = store.get("alice", "z" * 32)
+    assert stored is not None and stored.status == UNFINISHED
+    assert stored.answers == ANSWERS
 
 
-async def test_crisis_reply_survives_a_broken_store(broken_store, dispatcher, domain) -> None:
-    tracker = make_tracker("kms", "crisis", slots={"pause_noticed": "x"}, active_loop="pause_form")
+async def test_crisis_during_a_store_outage_keeps_the_answers_for_a_retry(
+    broken_store, frozen_time, dispatcher, domain
+) -> None:
+    slots = {"pause_noticed": "urge to run", "reflection_id": "y" * 32}
+    tracker = make_tracker("kms", "crisis", slots=slots, active_loop="pause_form")
     events = await ActionHandleCrisis().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_crisis"]
-    assert ActiveLoop(None) in events
+    assert dispatcher.messages == [message("utter_crisis")]
+    kept = Reflection(
+        id="y" * 32,
+        user_id="alice",
+        channel="rest",
+        status=UNFINISHED,
+        answers=ANSWERS,
+        created_at=FIXED_NOW,
+        updated_at=FIXED_NOW,
+    )
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("reflection_id", "y" * 32),
+        SlotSet("unsaved_reflections", [kept.to_dict()]),
+    ]
+
+
+async def test_the_kept_answers_are_saved_after_the_outage(store, dispatcher, domain) -> None:
+    """What the crisis kept in the conversation reaches the store at the next save."""
+    from actions.exercise import ActionSaveReflection
+
+    kept = Reflection(id="y" * 32, user_id="alice", channel="rest", answers=ANSWERS)
+    tracker = make_tracker("yes", "affirm", slots={"unsaved_reflections": [kept.to_dict()]})
+    events = await ActionSaveReflection().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("unsaved_reflections", None)]
+    assert dispatcher.messages == [message("utter_reflection_saved")]
+    stored = store.get("alice", "y" * 32)
+    assert stored is not None and stored.answers == ANSWERS and stored.status == UNFINISHED

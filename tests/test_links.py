@@ -82,12 +82,35 @@ def test_socket_io_allows_the_web_origin_only() -> None:
     assert OriginCheckedSocketIOInput.name() == "socketio"
 
 
-def test_session_ids_are_kept_when_plain_and_replaced_otherwise() -> None:
+def test_only_signed_session_ids_are_accepted() -> None:
+    from actions import sessions
     from channels.socketio import session_id_from
 
-    kept = uuid.uuid4().hex
-    assert session_id_from({"session_id": kept}) == kept
-    for odd in [None, {}, {"session_id": None}, {"session_id": "short"},
-                {"session_id": "../../etc/passwd"}, {"session_id": "x" * 65}, "text"]:
-        fresh = session_id_from(odd)
-        assert fresh != kept and len(fresh) == 32
+    signed = sessions.issue("key-1")
+    assert session_id_from({"session_id": signed}, "key-1") == signed
+    assert session_id_from({"session_id": signed}, "key-2") is None  # another server's
+    nonce, _, signature = signed.partition(".")
+    forged = f"{nonce[:-1]}{'A' if nonce[-1] != 'A' else 'B'}.{signature}"
+    for odd in [None, {}, {"session_id": None}, {"session_id": uuid.uuid4().hex},
+                {"session_id": forged}, {"session_id": signed + "x"},
+                {"session_id": "../../etc/passwd"}, "text", {"session_id": 42}]:
+        assert session_id_from(odd, "key-1") is None, odd
+    assert sessions.issue("key-1") != signed  # random each time
+    with pytest.raises(ValueError):
+        sessions.issue("")
+
+
+def test_an_offer_is_exchanged_for_a_new_session_id_and_is_never_one() -> None:
+    from actions import sessions
+    from channels.socketio import session_id_from
+
+    offer = sessions.issue_offer("key-1")
+    assert sessions.verify_offer(offer, "key-1") and not sessions.verify_offer(offer, "key-2")
+    given = session_id_from({"session_id": offer}, "key-1")
+    assert given is not None and sessions.verify(given, "key-1") == given
+    assert session_id_from({"session_id": offer}, "key-1") != given  # a new one each time
+    assert sessions.verify(offer, "key-1") is None  # an offer is not a session id...
+    assert sessions.verify(offer[len("offer."):], "key-1") is None  # ...even without prefix
+    assert not sessions.verify_offer(given, "key-1")  # and a session id is not an offer
+    assert not sessions.verify_offer("offer." + given, "key-1")
+    assert session_id_from({"session_id": offer}, "key-2") is None

@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,46 @@ def test_unreachable_store_raises_store_unavailable() -> None:
 def test_round_trip_through_a_slot() -> None:
     item = reflection(noticed="x")
     assert Reflection.from_dict(item.to_dict()) == item
+
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'legacy.db'}"
+    return str(request.getfixturevalue("postgres").create_database(f"m_{uuid.uuid4().hex[:12]}"))
+
+
+def test_existing_reflections_migrate_to_scoped_ids_once(empty_url: str) -> None:
+    import sqlalchemy as sa
+
+    from actions.repository import _metadata, reflections_table
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    base = {"status": FINISHED, "created_at": at, "updated_at": at, "noticed": "x"}
+    legacy = [  # written before sender ids were scoped: no migrations table yet
+        {**base, "id": "a" * 32, "user_id": "12345", "channel": "telegram"},
+        {**base, "id": "b" * 32, "user_id": "12345", "channel": "rest"},
+        {**base, "id": "c" * 32, "user_id": "telegram:12345", "channel": "rest"},
+    ]
+    engine = sa.create_engine(empty_url, future=True)
+    _metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(reflections_table.insert(), legacy)
+    engine.dispose()
+    for _ in range(2):  # the second start must not prefix again
+        repository = ReflectionRepository(empty_url)
+        assert [r.id for r in repository.for_user("telegram:12345")] == ["a" * 32]
+        assert [r.id for r in repository.for_user("rest:12345")] == ["b" * 32]
+        assert [r.id for r in repository.for_user("rest:telegram:12345")] == ["c" * 32]
+        assert repository.for_user("12345") == []
+        repository.dispose()
+
+
+def test_a_new_store_records_the_migration_and_keeps_new_ids(empty_url: str) -> None:
+    repository = ReflectionRepository(empty_url)
+    repository.save(reflection("telegram:1", noticed="x"))
+    repository.dispose()
+    again = ReflectionRepository(empty_url)
+    assert len(again.for_user("telegram:1")) == 1
+    again.dispose()

@@ -55,3 +55,36 @@ async def test_forget_marker_deletes_the_history(store) -> None:
     remaining.update(UserUttered("hi again", {"name": "greet"}))
     await store.save(remaining)
     assert len((await store.retrieve("alice")).events) == 2
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'legacy.db'}"
+    return str(request.getfixturevalue("postgres").create_database(f"m_{uuid.uuid4().hex[:12]}"))
+
+
+async def test_existing_conversations_migrate_to_scoped_ids_once(empty_url: str) -> None:
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    url = empty_url
+    legacy = SQLTrackerStore(domain=DOMAIN, host=url)  # Rasa's own: ids as they were
+    for sender, channel in [("12345", "telegram"), ("me", "rest"), ("U1", "slack")]:
+        tracker = DialogueStateTracker(sender, DOMAIN.slots)
+        tracker.update(UserUttered("hi", {"name": "greet"}, input_channel=channel))
+        await legacy.save(tracker)
+    silent = DialogueStateTracker("nobody", DOMAIN.slots)
+    silent.update(ActionExecuted("action_listen"))
+    await legacy.save(silent)
+    legacy.engine.dispose()
+
+    for _ in range(2):  # the second start must not prefix again
+        store = ForgettingSQLTrackerStore(domain=DOMAIN, host=url)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            senders = {row[0] for row in conn.execute(sa.text("SELECT sender_id FROM events"))}
+        engine.dispose()
+        assert senders == {"telegram:12345", "rest:me", "slack:U1", "unknown:nobody"}
+        assert [e.type_name for e in (await store.retrieve("telegram:12345")).events] == ["user"]
+        store.engine.dispose()

@@ -119,6 +119,22 @@ async def test_page_names_the_rasa_server_and_restricts_scripts(tmp_path: Path) 
 
 
 @pytest.mark.skipif(not WEBCHAT_BUNDLE.exists(), reason="npm ci has not installed the widget")
+async def test_each_page_carries_a_new_session_offer_the_server_signed(tmp_path: Path) -> None:
+    import re
+
+    from actions import keys, sessions
+
+    settings = settings_for(tmp_path)
+    async with serving(settings) as base:
+        first, second = await get(f"{base}/"), await get(f"{base}/")
+    found = [re.search(r'data-session-offer="([^"]+)"', a.text) for a in (first, second)]
+    offers = [m.group(1) for m in found if m]
+    assert len(offers) == 2 and offers[0] != offers[1]
+    secret = keys.session_secret(settings)
+    assert all(sessions.verify_offer(offer, secret) for offer in offers)
+    assert first.headers["Cache-Control"] == "no-store"
+
+
 async def test_widget_bundle_is_served(tmp_path: Path) -> None:
     async with serving(settings_for(tmp_path)) as base:
         response = await get(f"{base}/static/vendor/webchat.js")

@@ -18,8 +18,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 from sanic.response import html as html_response
 
-from actions import links
+from actions import links, sessions
 from actions.config import PROJECT_ROOT, Settings, load_settings
+from actions.keys import session_secret
 from actions.reflections import render_markdown
 from actions.repository import ReflectionRepository, StoreUnavailable
 from webapp import health
@@ -67,9 +68,15 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def render_index(settings: Settings) -> str:
-    """Return the page, with the Rasa server's address filled in."""
+def render_index(settings: Settings, offer: str) -> str:
+    """Return the page, with the Rasa server's address and a session offer filled in.
+
+    The chat keeps the session id it already has (and with it the history); a new
+    browser starts with ``offer``, which socket.io exchanges for a session id signed by
+    the server (actions/sessions.py).
+    """
     values = {
+        "session_offer": offer,
         "socket_url": settings.rasa_url,
         "socket_path": SOCKET_PATH,
         "export_minutes": str(max(1, settings.export_ttl_seconds // 60)),
@@ -104,7 +111,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "pause_web") -> 
     app.ctx.settings = settings
     app.ctx.repository = ReflectionRepository(settings.reflections_db_url)
     app.ctx.domain = _load_domain()
-    page = render_index(settings)
+    secret = session_secret(settings)
     policy = content_security_policy(settings)
     pages = {
         page_name: _template(f"{page_name}.html").substitute()
@@ -124,7 +131,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "pause_web") -> 
 
     @app.get("/")
     async def index(request: Request) -> HTTPResponse:
-        return html_response(page)
+        page = render_index(settings, sessions.issue_offer(secret))
+        return html_response(page, headers={"Cache-Control": "no-store"})
 
     @app.get("/health")
     async def health_check(request: Request) -> HTTPResponse:

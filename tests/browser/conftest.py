@@ -72,6 +72,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "WEB_ORIGIN": f"http://127.0.0.1:{web_port}",
         "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}",
         "EXPORT_SECRET": secrets.token_urlsafe(32),
+        "RASA_API_TOKEN": secrets.token_urlsafe(24),
+        "RATE_LIMIT_PER_SENDER": "100000",
+        "RATE_LIMIT_PER_IP": "100000",
     }
     running = Stack(overrides)
     try:

@@ -134,7 +134,11 @@ def test_the_conversation_survives_a_reload(stack: Stack, page: Page,
     before = chat.send("what is avoidant attachment?")
     chat.wait_for_response(first(responses, "utter_faq/what_is_avoidant_attachment"), before)
 
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = requests.get(
+        f"{stack.rasa_url}/conversations/socketio:{sender}/tracker",
+        headers={"Authorization": f"Bearer {stack.overrides['RASA_API_TOKEN']}"},
+        timeout=30,
+    ).json()
     said = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
     assert QUESTION in said and "what is avoidant attachment?" in said
     assert len([t for t in said if t and t.startswith("/greet")]) == 1  # greeted once

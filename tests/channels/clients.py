@@ -19,8 +19,9 @@ WEBHOOK_URL = "https://pause.example/webhooks/telegram/webhook"
 class Assistant:
     """The running servers and clients for each channel's webhook."""
 
-    def __init__(self, url: str, telegram: FakeTelegram, slack: FakeSlack) -> None:
+    def __init__(self, url: str, telegram: FakeTelegram, slack: FakeSlack, token: str) -> None:
         self.url = url
+        self.auth = {"Authorization": f"Bearer {token}"}
         self.telegram = telegram
         self.slack = slack
         self._update_id = random.randint(10_000, 90_000)
@@ -185,13 +186,17 @@ class Assistant:
         response = requests.post(
             f"{self.url}/webhooks/plaintext/webhook",
             json={"sender": sender, "message": message},
+            headers=self.auth,
             timeout=120,
         )
         response.raise_for_status()
         return [m["text"] for m in response.json()]
 
-    def user_events(self, sender: str) -> List[Dict[str, Any]]:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+    def user_events(self, conversation: str) -> List[Dict[str, Any]]:
+        """User events of a stored conversation id (``telegram:<id>``, ``plaintext:<sender>``)."""
+        response = requests.get(
+            f"{self.url}/conversations/{conversation}/tracker", headers=self.auth, timeout=30
+        )
         response.raise_for_status()
         return [e for e in response.json().get("events") or [] if e.get("event") == "user"]
 

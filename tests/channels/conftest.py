@@ -1,6 +1,7 @@
 """Fixtures: the fake platform APIs, and the assistant started with credentials enabling them."""
 
 import inspect
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 
 from tests.channels.clients import SLACK_SIGNING_SECRET, TELEGRAM_SECRET, WEBHOOK_URL, Assistant
 from tests.channels.fakes import BOT_TOKEN, BOT_USERNAME, SLACK_TOKEN, FakeSlack, FakeTelegram
+from tests.e2e.conftest import RELAXED_LIMITS
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,7 @@ def slack_api() -> Iterator[FakeSlack]:
 def credentials(telegram: FakeTelegram, slack: FakeSlack) -> Dict[str, Any]:
     """credentials.yml with the messaging channels pointing at the fakes."""
     return {
-        "rest": None,
+        "channels.rest.RestInput": None,
         "channels.telegram.TelegramInput": {
             "access_token": BOT_TOKEN,
             "verify": BOT_USERNAME,
@@ -99,12 +101,19 @@ def assistant(
         "ACTION_PORT": str(free_port()),
         "WEB_PORT": str(free_port()),
         "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}",
+        "RASA_API_TOKEN": secrets.token_urlsafe(24),
+        **RELAXED_LIMITS,
     }
     log_dir = ROOT / "artifacts" / "logs" / "channels"
     log_dir.mkdir(parents=True, exist_ok=True)
     servers = start_servers(overrides, path, log_dir)
     try:
-        yield Assistant(f"http://127.0.0.1:{overrides['RASA_PORT']}", telegram_api, slack_api)
+        yield Assistant(
+            f"http://127.0.0.1:{overrides['RASA_PORT']}",
+            telegram_api,
+            slack_api,
+            overrides["RASA_API_TOKEN"],
+        )
     finally:
         servers.stop()
 

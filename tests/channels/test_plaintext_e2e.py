@@ -52,17 +52,18 @@ def test_the_exercise_by_numbers_and_words(assistant: Assistant, responses: Dict
 def test_a_number_without_options_is_just_text(assistant: Assistant) -> None:
     me = f"sms-{uuid.uuid4().hex[:8]}"
     assistant.say_plain(me, "thank you")
-    assert assistant.user_events(me)[-1]["text"] == "thank you"
+    assert assistant.user_events(f"plaintext:{me}")[-1]["text"] == "thank you"
     assistant.say_plain(me, "7")
-    assert assistant.user_events(me)[-1]["text"] == "7"
+    assert assistant.user_events(f"plaintext:{me}")[-1]["text"] == "7"
 
 
 def test_text_plain_answers_and_bad_requests(assistant: Assistant,
                                              responses: Dict[str, Any]) -> None:
     url = f"{assistant.url}/webhooks/plaintext/webhook"
     response = requests.post(url, json={"sender": "sms-x", "message": "hi"},
-                             headers={"Accept": "text/plain"}, timeout=60)
+                             headers={"Accept": "text/plain", **assistant.auth}, timeout=60)
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == shown(responses, "utter_greet")
-    assert requests.post(url, json={"message": "hi"}, timeout=10).status_code == 400
-    assert requests.post(url, data=b"not json", timeout=10).status_code == 400
+    auth = assistant.auth
+    assert requests.post(url, json={"message": "hi"}, headers=auth, timeout=10).status_code == 400
+    assert requests.post(url, data=b"not json", headers=auth, timeout=10).status_code == 400

@@ -104,7 +104,7 @@ def test_reflections_and_deletion_are_per_slack_user(
     assert "irritation out of nowhere" in section(mine)
     [theirs] = assistant.say_slack(bob, bob_dm, "show my reflections")
     assert section(theirs) == mrkdwn_of(responses, "utter_no_reflections")
-    events = assistant.user_events(alice)  # the conversation is the Slack user id
+    events = assistant.user_events(f"slack:{alice}")  # the conversation: the Slack user
     assert events and {e["input_channel"] for e in events} == {"slack"}
 
     [confirm] = assistant.say_slack(alice, alice_dm, "delete my reflections")[-1:]
@@ -133,7 +133,7 @@ def test_export_arrives_as_a_file(assistant: Assistant) -> None:
 def _nothing_happens(assistant: Assistant, user: str, mark: int) -> None:
     time.sleep(1.5)  # the Slack channel works in the background: give it time to misbehave
     assert assistant.slack.since(mark) == []
-    assert assistant.user_events(user) == []
+    assert assistant.user_events(f"slack:{user}") == []
 
 
 @pytest.mark.parametrize(("secret", "age"), [

@@ -131,7 +131,7 @@ def test_reflections_are_per_telegram_user(assistant: Assistant, responses: Dict
     assert "feeling smothered" in mine.params["text"]
     [theirs] = assistant.say_telegram(bob, "show my reflections")
     assert theirs.params["text"] == html_of(responses, "utter_no_reflections")
-    events = assistant.user_events(str(alice))  # the conversation is the Telegram user id
+    events = assistant.user_events(f"telegram:{alice}")  # the conversation: the Telegram user
     assert events and {e["input_channel"] for e in events} == {"telegram"}
 
 
@@ -169,4 +169,4 @@ def test_a_request_without_the_secret_gets_401_and_nothing_happens(
     assert response.status_code == 401
     time.sleep(0.5)
     assert assistant.telegram.since(mark) == []
-    assert assistant.user_events(str(me)) == []
+    assert assistant.user_events(f"telegram:{me}") == []

@@ -1,5 +1,6 @@
 """Servers for end-to-end tests: the action server and the Rasa server on free ports."""
 
+import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -25,6 +26,7 @@ class Assistant:
         self.log_dir = log_dir
         self.servers: Any = None
         self.url = f"http://127.0.0.1:{overrides['RASA_PORT']}"
+        self.auth = {"Authorization": f"Bearer {overrides['RASA_API_TOKEN']}"}
 
     def start(self) -> "Assistant":
         self.servers = serve.start(self.overrides, log_dir=self.log_dir)
@@ -39,20 +41,30 @@ class Assistant:
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=self.auth,
             timeout=60,
         )
         response.raise_for_status()
         return response.json()
 
     def parse(self, text: str) -> Dict[str, Any]:
-        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response = requests.post(
+            f"{self.url}/model/parse", json={"text": text}, headers=self.auth, timeout=60
+        )
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
+    def tracker(self, conversation: str) -> Dict[str, Any]:
+        """The tracker of a stored conversation id (``rest:<sender>`` for :meth:`say`)."""
+        response = requests.get(
+            f"{self.url}/conversations/{conversation}/tracker", headers=self.auth, timeout=60
+        )
         response.raise_for_status()
         return response.json()
+
+
+#: The suites here talk fast from one address; tests/e2e/test_attacks.py tests the limits.
+RELAXED_LIMITS = {"RATE_LIMIT_PER_SENDER": "100000", "RATE_LIMIT_PER_IP": "100000"}
 
 
 def environment(tmp: Path, **extra: str) -> Dict[str, str]:
@@ -62,6 +74,8 @@ def environment(tmp: Path, **extra: str) -> Dict[str, str]:
         "ACTION_PORT": str(free_port()),
         "WEB_PORT": str(free_port()),
         "REFLECTIONS_DB_URL": f"sqlite:///{tmp / 'var' / 'reflections.db'}",
+        "RASA_API_TOKEN": secrets.token_urlsafe(24),
+        **RELAXED_LIMITS,
         **extra,
     }
 

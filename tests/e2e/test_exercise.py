@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from actions.config import load_settings
+from actions.repository import ReflectionRepository
+from stores.crypto import cipher_for
 from tests.e2e.conftest import ROOT, Assistant, environment
 from tests.e2e.test_rest import joined
 
@@ -33,7 +36,9 @@ def rows(db: Path, sender: str):  # type: ignore[no-untyped-def]
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         result = (
-            conn.execute(sa.text("SELECT * FROM reflections WHERE user_id = :u"), {"u": sender})
+            conn.execute(
+                sa.text("SELECT * FROM reflections WHERE user_id = :u"), {"u": f"rest:{sender}"}
+            )
             .mappings()
             .all()
         )
@@ -69,8 +74,15 @@ def test_exercise_survives_a_restart_and_is_stored_once(tmp_path: Path, response
 
         [row] = rows(Path(env["PAUSE_VAR_DIR"]) / "reflections.db", sender)
         assert row["status"] == "finished" and row["signal"] == "need_to_be_alone"
-        assert row["noticed"] == "an urgent need to be alone" and row["verdict"] == "protection"
-        assert row["reason"] == "she is too much for me" and row["step"] == "skipped"
+        assert "she is too much" not in str(dict(row))  # encrypted at rest
+        settings = load_settings(env)
+        store = ReflectionRepository(settings.reflections_db_url, cipher_for(settings))
+        [stored] = store.for_user(f"rest:{sender}")
+        store.dispose()
+        assert stored.answers["noticed"] == "an urgent need to be alone"
+        assert stored.answers["verdict"] == "protection"
+        assert stored.answers["reason"] == "she is too much for me"
+        assert stored.answers["step"] == "skipped"
 
         mine = assistant.say(sender, "show my reflections")[0]["text"]
         assert "an urgent need to be alone" in mine
@@ -126,9 +138,20 @@ def test_delete_removes_reflections_and_history(assistant, sender, responses) ->
     assert replies[-1]["text"] == responses["utter_confirm_delete"][0]["text"]
     replies = assistant.say(sender, "/affirm")
     assert replies[0]["text"].startswith("Done. Your reflections (1) and our conversation")
-    events = assistant.tracker(sender)["events"]
+    events = assistant.tracker(f"rest:{sender}")["events"]
     assert "feeling smothered" not in str(events)
     assert (
         assistant.say(sender, "show my reflections")[0]["text"]
         == responses["utter_no_reflections"][0]["text"]
     )
+
+
+@pytest.mark.parametrize("opening", ["help me pause", "start the exercise"])
+def test_an_exercise_starts_with_the_intro_and_step_one_only(
+    assistant, sender, responses, opening
+) -> None:
+    replies = assistant.say(sender, opening)
+    assert [r["text"] for r in replies] == [
+        responses["utter_exercise_intro"][0]["text"],
+        responses["utter_ask_pause_noticed"][0]["text"],  # no moment described: no label
+    ]

@@ -5,6 +5,9 @@
   "use strict";
 
   var STORAGE_KEY = "chat_session"; // where rasa-webchat keeps the session id and history
+  var WEBCHAT_VERSION = "1.0.1"; // the widget drops a stored session of another version
+  // A session id the server signed (actions/sessions.py); socket.io refuses any other.
+  var SIGNED_SESSION = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
   var root = document.getElementById("chat");
   if (!root) {
     return;
@@ -69,11 +72,33 @@
     });
   }
 
+  // Keep the chat this browser has (reload keeps the history); otherwise, or when its
+  // session id is not a signed one, start with the page's offer: the server answers it
+  // with a new signed session id, which the widget adopts and greets with.
+  function seedSession() {
+    var stored = null;
+    try {
+      stored = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
+    } catch (error) {
+      stored = null;
+    }
+    if (stored && typeof stored.session_id === "string" && SIGNED_SESSION.test(stored.session_id)) {
+      return;
+    }
+    if (settings.sessionOffer) {
+      window.localStorage.setItem(
+        STORAGE_KEY,
+        JSON.stringify({ session_id: settings.sessionOffer, version: WEBCHAT_VERSION })
+      );
+    }
+  }
+
   if (!window.WebChat || typeof window.WebChat.default !== "function") {
     root.classList.add("chat-missing");
     return;
   }
 
+  seedSession();
   window.WebChat.default(
     {
       socketUrl: settings.socketUrl,

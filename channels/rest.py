@@ -1,0 +1,63 @@
+"""The REST webhook, with the sender id scoped by the channel (``rest:<sender>``).
+
+``POST /webhooks/rest/webhook`` with ``{"sender": "...", "message": "..."}`` answers with
+the bot's messages (``[{"recipient_id": ..., "text": ...}]``), as Rasa's REST channel
+does. Unlike Rasa's, the client cannot choose the input channel or the metadata stored
+with the message, and the sender it names is only ever a REST sender: ``telegram:1`` sent
+here is the conversation ``rest:telegram:1``, never Telegram's ``telegram:1``.
+
+credentials.yml::
+
+    channels.rest.RestInput:
+"""
+
+import logging
+from typing import Any, Awaitable, Callable, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.guard import install_guard, read_message
+from channels.identity import scoped
+
+logger = logging.getLogger(__name__)
+
+
+class RestInput(InputChannel):
+    """REST webhook for scripts and tests; needs the API token (see channels/guard.py)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Webhook at /webhooks/rest/webhook; sender ids ``rest:<sender>``."""
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The webhook: one request, one turn, the bot's messages in the response."""
+        webhook = Blueprint("pause_rest_webhook", __name__)
+        install_guard(webhook)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            found = read_message(request, self.name())
+            if isinstance(found, HTTPResponse):
+                return found
+            sender, text = found
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, scoped(self.name(), sender), input_channel=self.name()
+                    )
+                )
+            except Exception:  # logged without the message; the client gets no trace
+                logger.exception("rest: handling a message failed")
+                return response.json({"error": "the message could not be handled"}, status=500)
+            return response.json(collector.messages)
+
+        return webhook

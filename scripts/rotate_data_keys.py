@@ -1,0 +1,34 @@
+"""Re-encrypt every stored answer and event with the first of ``PAUSE_DATA_KEYS``.
+
+    PAUSE_DATA_KEYS=<new>,<old> python scripts/rotate_data_keys.py
+
+Run it after restarting the servers with the new key first and the old one after it
+(both are needed to read, the first one writes; the servers must have started once with
+this version, which migrates the stores). When it is done, the old key can be
+dropped from ``PAUSE_DATA_KEYS``. The stores are those of REFLECTIONS_DB_URL and
+TRACKER_DB_URL (actions/config.py). Safe to run again: it only re-encrypts.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from actions.config import load_settings  # noqa: E402
+from actions.repository import STEPS  # noqa: E402
+from stores.crypto import cipher_for  # noqa: E402
+from stores.migrations import rotate_table  # noqa: E402
+
+
+def main() -> int:
+    """Rotate both stores; print how many rows each had re-encrypted."""
+    settings = load_settings()
+    cipher = cipher_for(settings)
+    reflections = rotate_table(settings.reflections_db_url, "reflections", STEPS, cipher)
+    events = rotate_table(settings.tracker_db_url, "events", ["data"], cipher)
+    print(f"Re-encrypted {reflections} reflections and {events} tracker events.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
