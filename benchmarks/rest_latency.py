@@ -7,6 +7,7 @@ Reproduce: `make bench` or `.venv/bin/python benchmarks/rest_latency.py --rounds
 """
 
 import argparse
+import secrets
 import statistics
 import sys
 import tempfile
@@ -46,8 +47,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        token = secrets.token_urlsafe(24)
         overrides = {
             "PAUSE_VAR_DIR": tmp,
+            "RASA_API_TOKEN": token,
+            "RATE_LIMIT_PER_SENDER": "100000",  # one benchmark client sends everything
+            "RATE_LIMIT_PER_IP": "100000",
             "RASA_PORT": str(free_port()),
             "ACTION_PORT": str(free_port()),
         }
@@ -55,15 +60,18 @@ def main() -> int:
         servers = serve.start(overrides, log_dir=Path(tmp) / "logs")
         startup = time.perf_counter() - started
         url = f"http://127.0.0.1:{overrides['RASA_PORT']}/webhooks/rest/webhook"
+        auth = {"Authorization": f"Bearer {token}"}
         try:
             for text in MESSAGES.values():  # warm-up
-                requests.post(url, json={"sender": "warm", "message": text}, timeout=60)
+                requests.post(url, json={"sender": "warm", "message": text}, headers=auth,
+                              timeout=60)
             timings: Dict[str, List[float]] = {kind: [] for kind in MESSAGES}
             for _ in range(args.rounds):
                 for kind, text in MESSAGES.items():
                     sender = uuid.uuid4().hex
                     t0 = time.perf_counter()
-                    reply = requests.post(url, json={"sender": sender, "message": text}, timeout=60)
+                    reply = requests.post(url, json={"sender": sender, "message": text},
+                                          headers=auth, timeout=60)
                     timings[kind].append((time.perf_counter() - t0) * 1000)
                     reply.raise_for_status()
             memory = {
