@@ -13,6 +13,8 @@ intent, FAQ topics apart) and, at inference:
 3. **A moment inside a story.** When the message is a question, a sentence that is not a
    question and that reads as a described moment is marked (``pause_moment`` in the parse
    output) so that the answer can reflect the moment too.
+4. **The signal of a moment no pattern names** (``pause.signals``): the signal of the
+   closest training moment that the SignalExtractor's patterns do name.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
+    ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -38,7 +41,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.safety_net import CRISIS_INTENT, force_intent
 from components.sentence_featurizer import SENTENCES_KEY, SentenceFeaturizer
+from components.signal_extractor import ENTITY_NAME as SIGNAL_ENTITY
+from components.signal_extractor import detect_signal
 from pause.crisis_bank import CrisisBank
+from pause.signals import nearest_signal
 
 MOMENT_INTENT = "share_experience"
 MOMENT_KEY = "pause_moment"
@@ -79,6 +85,7 @@ class SentenceAnalyser(GraphComponent):
         resource: Resource,
         weights: Optional[Dict[str, np.ndarray]] = None,
         labels: Optional[List[str]] = None,
+        signals: Optional[List[str]] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage = model_storage
@@ -87,6 +94,8 @@ class SentenceAnalyser(GraphComponent):
         self._coef = weights["coef"] if weights else np.zeros((0, 0), np.float32)
         self._intercept = weights["intercept"] if weights else np.zeros(0, np.float32)
         self._bank = CrisisBank.from_arrays(weights) if weights else None
+        self._exemplars = weights["signal_vectors"] if weights else np.zeros((0, 0), np.float32)
+        self._signals: List[str] = list(signals or [])
 
     @classmethod
     def create(
@@ -105,12 +114,17 @@ class SentenceAnalyser(GraphComponent):
         from sklearn.linear_model import LogisticRegression
 
         vectors, labels = [], []
+        exemplars, signals = [], []
         for message in training_data.intent_examples:
             vector = self._message_vector(message)
             label = message.get(INTENT_RESPONSE_KEY) or message.get(INTENT)
             if vector is not None and label:
                 vectors.append(vector)
                 labels.append(str(label))
+                named = detect_signal(message.get(TEXT) or "") if label == MOMENT_INTENT else None
+                if named is not None:
+                    exemplars.append(vector)
+                    signals.append(named[0])
         if len(set(labels)) < 2:
             return self._resource
         safe = np.stack([v for v, label in zip(vectors, labels, strict=True)
@@ -127,10 +141,13 @@ class SentenceAnalyser(GraphComponent):
         self._labels = [str(label) for label in regression.classes_]
         self._coef = regression.coef_.astype(np.float32)
         self._intercept = regression.intercept_.astype(np.float32)
+        self._exemplars = np.stack(exemplars) if exemplars else np.zeros((0, 384), np.float32)
+        self._signals = signals
         with self._storage.write_to(self._resource) as folder:
             np.savez(folder / "weights.npz", coef=self._coef, intercept=self._intercept,
-                     **self._bank.arrays())
-            (folder / "labels.json").write_text(json.dumps(self._labels))
+                     signal_vectors=self._exemplars, **self._bank.arrays())
+            (folder / "labels.json").write_text(
+                json.dumps({"labels": self._labels, "signals": self._signals}))
         return self._resource
 
     @classmethod
@@ -147,10 +164,10 @@ class SentenceAnalyser(GraphComponent):
             with model_storage.read_from(resource) as folder:
                 with np.load(folder / "weights.npz") as stored:
                     weights = {name: stored[name] for name in stored.files}
-                labels = json.loads((folder / "labels.json").read_text())
+                names = json.loads((folder / "labels.json").read_text())
         except (ValueError, FileNotFoundError):  # nothing was trained (too few intents)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, weights, labels)
+        return cls(config, model_storage, resource, weights, names["labels"], names["signals"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Returns the training data unchanged."""
@@ -180,11 +197,22 @@ class SentenceAnalyser(GraphComponent):
             message.set(CRISIS_MARKER_KEY, layers, add_to_output=True)
             return
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent == MOMENT_INTENT and detect_signal(text) is None:
+            self._name_signal(message, np.vstack([whole[None, :], matrix]))
         if intent == RETRIEVAL_INTENT and len(sentences) > 1:
             moment = self._moment(text, sentences, probabilities)
             if moment is not None:
                 message.set(MOMENT_KEY, {"start": moment[0], "end": moment[1]},
                             add_to_output=True)
+
+    def _name_signal(self, message: Message, vectors: np.ndarray) -> None:
+        found = nearest_signal(vectors, self._exemplars, self._signals)
+        if found is None:
+            return
+        text = message.get(TEXT) or ""
+        entity = {"entity": SIGNAL_ENTITY, "value": found[0], "start": 0, "end": len(text),
+                  "confidence_entity": round(found[1], 3), "extractor": type(self).__name__}
+        message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
 
     def _crisis_layers(self, matrix: np.ndarray, probabilities: np.ndarray) -> List[str]:
         layers = []

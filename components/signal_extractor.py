@@ -241,6 +241,8 @@ class SignalExtractor(GraphComponent, EntityExtractorMixin):  # type: ignore[mis
         """
         for message in messages:
             text = message.get(TEXT) or ""
+            if any(e.get(ENTITY_ATTRIBUTE_TYPE) == ENTITY_NAME for e in message.get(ENTITIES, [])):
+                continue  # the SentenceAnalyser already named it, by the nearest named moment
             found = detect_signal(text)
             if found is None:
                 # A described moment always names a signal, so a stale one is never reused.

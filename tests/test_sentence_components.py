@@ -108,17 +108,18 @@ def analyser(featurizer, tmp_path_factory) -> SentenceAnalyser:
     featurizer.process_training_data(data)
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     resource = Resource("sentence_analyser")
-    config = {**SentenceAnalyser.get_default_config(), "ensemble_weight": 1.0}
+    config = {**SentenceAnalyser.get_default_config(), "crisis_probability": 0.5}
     SentenceAnalyser.create(config, storage, resource, CONTEXT).train(data)
     return SentenceAnalyser.load(config, storage, resource, CONTEXT)
 
 
-def parsed(featurizer, text: str, intent: str, topic: str = "") -> Message:
+def parsed(featurizer, text: str, intent: str, topic: str = "", sure: float = 0.9) -> Message:
     (message,) = tokenized([text])
     featurizer.process([message])
-    message.set("intent", {"name": intent, "confidence": 0.9}, add_to_output=True)
-    message.set("intent_ranking", [{"name": intent, "confidence": 0.9},
-                                   {"name": "out_of_scope", "confidence": 0.1}])
+    other = "faq" if intent != "faq" else "out_of_scope"
+    message.set("intent", {"name": intent, "confidence": sure}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": sure},
+                                   {"name": other, "confidence": 1 - sure}])
     if topic:
         message.set("response_selector", {"faq": {
             "response": {"intent_response_key": topic, "confidence": 0.9, "responses": []},
@@ -162,7 +163,8 @@ def test_a_plain_question_has_no_moment(featurizer, analyser) -> None:
 
 
 def test_the_vote_can_correct_a_wrong_intent_and_topic(featurizer, analyser) -> None:
-    message = parsed(featurizer, "i go cold right after a great weekend, why", "out_of_scope")
+    message = parsed(featurizer, "i go cold right after a great weekend, why", "out_of_scope",
+                     sure=0.55)
     message.set("response_selector", {"faq": {
         "response": {"intent_response_key": "faq/how_it_develops", "confidence": 0.4},
         "ranking": [{"intent_response_key": "faq/how_it_develops", "confidence": 0.4}],
