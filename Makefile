@@ -64,7 +64,7 @@ typecheck: $(STAMPS)/venv ## mypy on actions/, components/, stores/, channels/ a
 unit: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system ## pytest: actions, components, stores, repository (SQLite and PostgreSQL)
 	$(PY) -m pytest -m "not e2e and not browser"
 
-nlu-test: $(MODEL) ## Evaluate NLU on tests/nlu/ and gate on accuracy and crisis recall
+nlu-test: $(MODEL) ## NLU gate: blind realistic and everyday sets, and the first set (scripts/nlu_gate.py)
 	$(PY) scripts/nlu_gate.py
 
 story-test: $(MODEL) ## rasa test core on tests/test_stories.yml
@@ -79,9 +79,11 @@ browser: $(MODEL) $(STAMPS)/system $(STAMPS)/npm ## The web page in Chromium (Pl
 test: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system $(MODEL) ## Set up and run the whole suite
 	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e browser
 
-bench: $(MODEL) ## Benchmarks: training time, REST reply latency, safety-net false positives
+bench: $(MODEL) ## Benchmarks: NLU (accuracy per set, parse latency, RSS), REST latency, safety layers
+	$(PY) benchmarks/nlu_benchmark.py --labels
 	$(PY) benchmarks/rest_latency.py
 	$(PY) benchmarks/safety_false_positives.py
+	$(PY) benchmarks/crisis_bank.py
 
 clean: ## Remove models, results and local state (keeps .venv)
 	rm -rf models results artifacts var $(STAMPS)/system
