@@ -64,8 +64,12 @@ class Parser:
         import logging
 
         from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
 
-        logging.getLogger().setLevel(logging.WARNING)  # Rasa's debug log repeats each text
+        # Rasa's debug log repeats each text with its prediction: that would print the blind
+        # sets' answers into every CI log.
+        logging.getLogger().setLevel(logging.WARNING)
+        configure_structlog(logging.WARNING)
 
         self._loop = asyncio.new_event_loop()
         self._agent = Agent.load(str(model))
