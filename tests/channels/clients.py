@@ -9,11 +9,39 @@ from typing import Any, Dict, List, Optional
 import requests
 
 from channels.slack import signature
-from tests.channels.fakes import SLACK_BOT_USER, Call, FakeSlack, FakeTelegram
+from tests.channels.fakes import (
+    BOT_TOKEN,
+    BOT_USERNAME,
+    SLACK_BOT_USER,
+    SLACK_TOKEN,
+    Call,
+    FakeSlack,
+    FakeTelegram,
+)
 
 TELEGRAM_SECRET = "test-secret_Token-0123456789"
 SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 WEBHOOK_URL = "https://pause.example/webhooks/telegram/webhook"
+
+
+def credentials(telegram: FakeTelegram, slack: FakeSlack) -> Dict[str, Any]:
+    """credentials.yml with the messaging channels pointing at the fakes."""
+    return {
+        "channels.rest.RestInput": None,
+        "channels.telegram.TelegramInput": {
+            "access_token": BOT_TOKEN,
+            "verify": BOT_USERNAME,
+            "webhook_url": WEBHOOK_URL,
+            "secret_token": TELEGRAM_SECRET,
+            "api_base_url": telegram.url,
+        },
+        "channels.slack.SlackInput": {
+            "slack_token": SLACK_TOKEN,
+            "slack_signing_secret": SLACK_SIGNING_SECRET,
+            "api_base_url": f"{slack.url}/api/",
+        },
+        "channels.plaintext.PlainTextInput": None,
+    }
 
 
 class Assistant:

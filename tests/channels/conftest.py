@@ -10,8 +10,8 @@ from typing import Any, Dict, Iterator
 import pytest
 import yaml
 
-from tests.channels.clients import SLACK_SIGNING_SECRET, TELEGRAM_SECRET, WEBHOOK_URL, Assistant
-from tests.channels.fakes import BOT_TOKEN, BOT_USERNAME, SLACK_TOKEN, FakeSlack, FakeTelegram
+from tests.channels.clients import Assistant, credentials
+from tests.channels.fakes import FakeSlack, FakeTelegram
 from tests.e2e.conftest import RELAXED_LIMITS
 from tests.servers import free_port
 
@@ -33,26 +33,6 @@ def slack_api() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-def credentials(telegram: FakeTelegram, slack: FakeSlack) -> Dict[str, Any]:
-    """credentials.yml with the messaging channels pointing at the fakes."""
-    return {
-        "channels.rest.RestInput": None,
-        "channels.telegram.TelegramInput": {
-            "access_token": BOT_TOKEN,
-            "verify": BOT_USERNAME,
-            "webhook_url": WEBHOOK_URL,
-            "secret_token": TELEGRAM_SECRET,
-            "api_base_url": telegram.url,
-        },
-        "channels.slack.SlackInput": {
-            "slack_token": SLACK_TOKEN,
-            "slack_signing_secret": SLACK_SIGNING_SECRET,
-            "api_base_url": f"{slack.url}/api/",
-        },
-        "channels.plaintext.PlainTextInput": None,
-    }
 
 
 def start_servers(overrides: Dict[str, str], path: Path, log_dir: Path) -> Any:

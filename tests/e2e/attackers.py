@@ -12,13 +12,8 @@ import requests
 import socketio
 import yaml
 
-from tests.channels.clients import (
-    SLACK_SIGNING_SECRET,
-    TELEGRAM_SECRET,
-    WEBHOOK_URL,
-    Assistant,
-)
-from tests.channels.fakes import BOT_TOKEN, BOT_USERNAME, SLACK_TOKEN, FakeSlack, FakeTelegram
+from tests.channels.clients import Assistant, credentials
+from tests.channels.fakes import FakeSlack, FakeTelegram
 from tests.e2e.conftest import ROOT, serve
 from tests.servers import _postgres_bin, free_port
 
@@ -52,25 +47,12 @@ class Stack:
         self.credentials.write_text(
             yaml.safe_dump(
                 {
-                    "channels.rest.RestInput": None,
+                    **credentials(telegram, slack),
                     "channels.socketio.OriginCheckedSocketIOInput": {
                         "user_message_evt": "user_uttered",
                         "bot_message_evt": "bot_uttered",
                         "session_persistence": True,
                     },
-                    "channels.telegram.TelegramInput": {
-                        "access_token": BOT_TOKEN,
-                        "verify": BOT_USERNAME,
-                        "webhook_url": WEBHOOK_URL,
-                        "secret_token": TELEGRAM_SECRET,
-                        "api_base_url": telegram.url,
-                    },
-                    "channels.slack.SlackInput": {
-                        "slack_token": SLACK_TOKEN,
-                        "slack_signing_secret": SLACK_SIGNING_SECRET,
-                        "api_base_url": f"{slack.url}/api/",
-                    },
-                    "channels.plaintext.PlainTextInput": None,
                 }
             )
         )
