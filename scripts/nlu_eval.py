@@ -19,6 +19,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from pause.crisis_bank import bank_lines as read_lines  # noqa: F401  (the same file format)
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "pause.tar.gz"
 CRISIS = "crisis"
@@ -36,15 +38,6 @@ def read_set(path: Path) -> List[Tuple[str, str]]:
                     if line.strip().startswith("- "):
                         pairs.append((line.strip()[2:].strip(), str(block["intent"])))
     return pairs
-
-
-def read_lines(path: Path) -> List[str]:
-    """The non-empty, non-comment lines of a text file."""
-    return [
-        line.strip()
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
 
 
 def label_of(parse: Dict[str, Any]) -> str:
