@@ -39,12 +39,20 @@ def sentence_matrices(texts: List[str]) -> List[np.ndarray]:
     return out
 
 
+SPENT = (ROOT / "tests" / "nlu_realistic", ROOT / "tests" / "safety" / "everyday_regression.txt",
+         ROOT / "tests" / "safety" / "everyday.txt")
+
+
 def main() -> int:
     training = [(t, label) for t, label in read_set(ROOT / "data" / "nlu")
                 if not t.startswith("/")]
     dev = read_set(ROOT / "benchmarks" / "data" / "dev")
-    positives = [t for t, label in training + dev if label == "crisis"]
     negatives = read_lines(ROOT / "benchmarks" / "data" / "hyperbole.txt")
+    if "--spent" in sys.argv:  # the first blind sets, spent on 2026-12-01 (see tests/README)
+        dev += read_set(SPENT[0])
+        negatives += [line for path in SPENT[1:] for line in read_lines(path)]
+    positives = [t for t, label in training + dev if label == "crisis"]
+    held = len(positives) - len([1 for t, label in dev if label == "crisis"])
     negatives += [t for t, label in dev if label != "crisis"]
     safe = np.stack([m.mean(0) / np.linalg.norm(m.mean(0)) for m in sentence_matrices(
         [t for t, label in training if label != "crisis"])])
@@ -52,14 +60,15 @@ def main() -> int:
     pos, neg = sentence_matrices(positives), sentence_matrices(negatives)
     print(f"bank: {len(bank.crisis)} crisis lines, {len(bank.safe)} safe examples; "
           f"{len(positives)} crisis and {len(negatives)} other messages")
-    print(f"{'sure':>5} {'close':>6} {'margin':>7} {'recall':>7} {'false pos':>10}")
+    print(f"{'sure':>5} {'close':>6} {'margin':>7} {'recall':>7} {'dev rec':>7} {'false pos':>10}")
     for sure, close, margin in itertools.product((0.75, 0.8, 0.85), (0.55, 0.6, 0.65),
-                                                 (0.0, 0.05, 0.1)):
+                                                 (0.0, 0.05, 0.1, 0.15)):
         trial = CrisisBank(bank.crisis, bank.safe, sure, close, margin)
-        recall = np.mean([trial.matches(m) for m in pos])
+        hits = [trial.matches(m) for m in pos]
+        recall, dev_recall = np.mean(hits), np.mean(hits[held:])
         false = [t for t, m in zip(negatives, neg, strict=True) if trial.matches(m)]
         chosen = " <- in use" if (sure, close, margin) == (SURE, CLOSE, MARGIN) else ""
-        print(f"{sure:>5} {close:>6} {margin:>7} {recall:>7.3f} "
+        print(f"{sure:>5} {close:>6} {margin:>7} {recall:>7.3f} {dev_recall:>7.3f} "
               f"{len(false):>4} ({len(false) / len(negatives):.3%}){chosen}")
     return 0
 
