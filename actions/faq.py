@@ -16,6 +16,8 @@ RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
 SUGGESTIONS = 3
 EXERCISE_PAYLOAD = "/start_exercise"
 SIGNALS = set(SIGNAL_LABELS)
+#: Set by the SentenceAnalyser on a described moment that also asks something.
+QUESTION_KEY = "pause_question"
 
 
 def faq_prediction(tracker: Tracker) -> Tuple[Optional[str], float]:
@@ -124,6 +126,36 @@ class ActionAnswerFaq(Action):
         if signal is not None:
             dispatcher.utter_message(response="utter_offer_exercise")
         return events
+
+
+class ActionOfferAnswer(Action):
+    """After a described moment that also asks something, offers the answer to the question.
+
+    The SentenceAnalyser marks the question (``pause_question``); the ResponseSelector has
+    ranked the topics for the whole message anyway. Sends nothing when there is no question
+    or no topic it is sure enough of, so the moment rules can always run it.
+    """
+
+    def name(self) -> Text:
+        """Return the action's name."""
+        return "action_offer_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Offer the closest topic as a button, or stay silent."""
+        if not (tracker.latest_message or {}).get(QUESTION_KEY):
+            return []
+        topic, confidence = faq_prediction(tracker)
+        if topic is None or confidence < RETRIEVAL_CONFIDENCE_THRESHOLD:
+            return []
+        payload = faq_payload(topic)
+        title = button_titles(domain).get(payload)
+        if title is None:
+            return []
+        dispatcher.utter_message(response="utter_offer_answer",
+                                 buttons=[{"title": title, "payload": payload}])
+        return []
 
 
 class ActionFollowUp(Action):

@@ -12,7 +12,9 @@ intent, FAQ topics apart) and, at inference:
    Either layer alone is enough, as are the SafetyNet's patterns at the end of the pipeline.
 3. **A moment inside a story.** When the message is a question, a sentence that is not a
    question and that reads as a described moment is marked (``pause_moment`` in the parse
-   output) so that the answer can reflect the moment too.
+   output) so that the answer can reflect the moment too. When the message is a moment
+   that also asks something, the question is marked (``pause_question``) so that the
+   answer can be offered beside the reflection.
 4. **The signal of a moment no pattern names** (``pause.signals``): the signal of the
    closest training moment that the SignalExtractor's patterns do name.
 """
@@ -48,12 +50,26 @@ from pause.signals import nearest_signal
 
 MOMENT_INTENT = "share_experience"
 MOMENT_KEY = "pause_moment"
+QUESTION_KEY = "pause_question"
 CRISIS_MARKER_KEY = "crisis_layers"
 RETRIEVAL_INTENT = "faq"
 _QUESTION_START = (
     "why", "how", "what", "is ", "are ", "can ", "could ", "do ", "does ", "should ", "will ",
     "would ", "am i", "when ", "where ", "who ", "which ",
 )
+
+
+def _is_question(sentence: str) -> bool:
+    sentence = sentence.strip().lower()
+    return sentence.endswith("?") or sentence.startswith(_QUESTION_START)
+
+
+def _question(text: str, sentences: List[Tuple[int, int, np.ndarray]]) -> Optional[Tuple[int, int]]:
+    """The last sentence of a story that asks something, if any (a moment may end with one)."""
+    for start, end, _ in reversed(sentences):
+        if _is_question(text[start:end]):
+            return start, end
+    return None
 
 
 @DefaultV1Recipe.register(
@@ -199,6 +215,11 @@ class SentenceAnalyser(GraphComponent):
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent == MOMENT_INTENT and detect_signal(text) is None:
             self._name_signal(message, np.vstack([whole[None, :], matrix]))
+        if intent == MOMENT_INTENT:
+            question = _question(text, sentences)
+            if question is not None:
+                message.set(QUESTION_KEY, {"start": question[0], "end": question[1]},
+                            add_to_output=True)
         if intent == RETRIEVAL_INTENT and len(sentences) > 1:
             moment = self._moment(text, sentences, probabilities)
             if moment is not None:
@@ -233,8 +254,7 @@ class SentenceAnalyser(GraphComponent):
         best: Optional[Tuple[int, int]] = None
         best_p = float(self._config["moment_probability"])
         for (start, end, _), row in zip(sentences, probabilities, strict=True):
-            sentence = text[start:end].strip().lower()
-            if sentence.endswith("?") or sentence.startswith(_QUESTION_START):
+            if _is_question(text[start:end]):
                 continue
             if float(row[column]) >= best_p and int(row.argmax()) == column:
                 best, best_p = (start, end), float(row[column])

@@ -5,7 +5,7 @@ from typing import Any, Dict, List
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.fallback import ActionDefaultAskAffirmation
-from actions.faq import ActionAnswerFaq, ActionFollowUp
+from actions.faq import ActionAnswerFaq, ActionFollowUp, ActionOfferAnswer
 from actions.topics import FOLLOW_UPS, button_titles, faq_payload, topic_from_payload
 from tests.conftest import make_tracker, message
 
@@ -191,3 +191,39 @@ async def test_a_moment_without_a_named_signal_is_still_reflected(dispatcher, do
         message("utter_offer_exercise"),
     ]
     assert events == [SlotSet("signal", "unspecified")]
+
+
+async def test_a_moment_that_asks_something_is_offered_the_answer(dispatcher, domain) -> None:
+    text = "we had a lovely week and today i cant bear him near me. why does it happen like that?"
+    tracker = make_tracker(
+        text,
+        "share_experience",
+        response_selector=selector("why_pull_away_when_good", 0.7),
+        pause_question={"start": 56, "end": len(text)},
+    )
+    assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
+    payload = faq_payload("why_pull_away_when_good")
+    buttons = [{"title": button_titles(domain)[payload], "payload": payload}]
+    assert dispatcher.messages == [message("utter_offer_answer", buttons=buttons)]
+
+
+async def test_a_moment_without_a_question_gets_no_answer_offer(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "we had a lovely week and today i cant bear him near me",
+        "share_experience",
+        response_selector=selector("why_pull_away_when_good", 0.7),
+    )
+    assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages == []
+
+
+async def test_an_unsure_topic_is_not_offered(dispatcher, domain) -> None:
+    text = "she moved her things in and i went quiet. is that a thing"
+    tracker = make_tracker(
+        text,
+        "share_experience",
+        response_selector=selector("triggers", 0.2),
+        pause_question={"start": 42, "end": len(text)},
+    )
+    assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages == []

@@ -13,7 +13,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.sentence_analyser import CRISIS_MARKER_KEY, MOMENT_KEY, SentenceAnalyser
+from components.sentence_analyser import (
+    CRISIS_MARKER_KEY,
+    MOMENT_KEY,
+    QUESTION_KEY,
+    SentenceAnalyser,
+)
 from components.sentence_featurizer import SENTENCES_KEY, SentenceFeaturizer
 from pause.encoder import DIMENSIONS
 
@@ -152,6 +157,23 @@ def test_a_moment_told_before_a_question_is_marked(featurizer, analyser) -> None
     assert message.get(MOMENT_KEY) == {"start": 0, "end": 60}
     output = message.as_dict(only_output_properties=True)
     assert output[MOMENT_KEY] == {"start": 0, "end": 60}
+
+
+def test_a_moment_that_ends_with_a_question_marks_the_question(featurizer, analyser) -> None:
+    text = "she said she loves me last night and all i wanted was to run. why do i pull away?"
+    message = parsed(featurizer, text, "share_experience")
+    analyser.process([message])
+    assert message.get("intent")["name"] == "share_experience"
+    assert message.get(QUESTION_KEY) == {"start": 62, "end": len(text)}
+    assert message.as_dict(only_output_properties=True)[QUESTION_KEY] == {
+        "start": 62, "end": len(text)}
+
+
+def test_a_moment_without_a_question_marks_none(featurizer, analyser) -> None:
+    message = parsed(featurizer, "she said she loves me last night and all i wanted was to run",
+                     "share_experience")
+    analyser.process([message])
+    assert message.get(QUESTION_KEY) is None
 
 
 def test_a_plain_question_has_no_moment(featurizer, analyser) -> None:
