@@ -54,30 +54,43 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
+# Floors of the second blind set, measured on its first use (see the module docstring).
+BLIND_FLOORS = {"accuracy": 0.0, "moments": 0.0, "crisis": 0.0, "false_positives": 1.0}
+
+
 def main() -> int:
     parser = Parser()
-    realistic = evaluate(parser, "tests/nlu_realistic (blind, realistic)",
-                         read_set(ROOT / "tests" / "nlu_realistic"))
+    blind = evaluate(parser, "tests/nlu_realistic2 (blind, second round)",
+                     read_set(ROOT / "tests" / "nlu_realistic2"))
+    spent = evaluate(parser, "tests/nlu_realistic (first blind round, spent)",
+                     read_set(ROOT / "tests" / "nlu_realistic"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday", "everyday_regression")}
+                for name in ("everyday2", "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
-    realistic.print()  # its misses are not printed: reading them would spend the set
+    blind.print()  # its misses are not printed: reading them would spend the set
+    spent.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
-        print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed:"
-              " reading them would spend the set)")
-    n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / "mixed.yml")
-    print(f"\nmixed (moment + question): {n} messages, moment recognised {moments}, "
-          f"right topic {topics}")
+        print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
+    for name in ("mixed2", "mixed"):
+        n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
+        print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
+              f"right topic {topics}")
     intent, topic = regression_figures(regression)
+    fp = {name: len(flagged[name]) / len(lines) for name, lines in everyday.items()}
     gates: List[Gate] = [
-        ("realistic: intent+topic accuracy", realistic.accuracy, ">=", 0.89, 0.90),
-        ("realistic: moments recall", realistic.recall(MOMENT), ">=", 0.80, 0.90),
-        ("realistic: crisis recall", realistic.recall(CRISIS), ">=", 0.85, 1.0),
-        *((f"{name}: crisis false positives", len(flagged[name]) / len(lines), "<=", 0.035, 0.02)
-          for name, lines in everyday.items()),
+        ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
+        ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
+        ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
+        ("everyday2 (blind): crisis false positives", fp["everyday2"], "<=",
+         BLIND_FLOORS["false_positives"], 0.02),
+        ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
+        ("spent: moments recall", spent.recall(MOMENT), ">=", 0.80, 0.90),
+        ("spent: crisis recall", spent.recall(CRISIS), ">=", 0.85, 1.0),
+        *((f"{name} (spent): crisis false positives", fp[name], "<=", 0.035, 0.02)
+          for name in ("everyday", "everyday_regression")),
         ("regression: intent accuracy", intent, ">=", 0.92, 0.92),
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
