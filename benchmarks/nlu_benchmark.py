@@ -2,13 +2,15 @@
 
 For each model (each in its own process, so that memory is its own):
 - intent+topic accuracy, and per-label precision and recall, on every labelled set:
-  tests/nlu_realistic (blind, realistic), tests/nlu (first set, regression) and
-  benchmarks/data/dev (blind, used for design choices, so no longer unseen);
-- crisis false positives on tests/safety/everyday.txt, and the mixed messages;
+  tests/nlu_realistic (the first blind round, spent), tests/nlu (first set, regression) and
+  benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
+  also tests/nlu_realistic2, the second blind round. Compare designs without `--blind`:
+  the blind round is for the before/after figures of a finished change, not for choosing;
+- crisis false positives on the everyday sets, and the mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
 - resident memory after loading the model and parsing, and the model file's size.
 Reproduce: `.venv/bin/python benchmarks/nlu_benchmark.py --model models/pause.tar.gz
-[--model other.tar.gz] [--labels]`.
+[--model other.tar.gz] [--labels] [--blind]`.
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ from nlu_eval import (  # noqa: E402
 )
 
 SETS = {
-    "realistic": ROOT / "tests" / "nlu_realistic",
+    "blind": ROOT / "tests" / "nlu_realistic2",
+    "spent": ROOT / "tests" / "nlu_realistic",
     "regression": ROOT / "tests" / "nlu",
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
+DESIGN_SETS = "spent,regression,dev"
+EVERYDAY = {"everyday2 (blind)": "everyday2", "everyday (spent)": "everyday",
+            "everyday_regression (spent)": "everyday_regression"}
+MIXED = {"mixed2 (blind)": "mixed2", "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"
 LONG = (
     "so i have been with my boyfriend for almost two years now and honestly it has been the "
@@ -65,10 +72,14 @@ def measure(model: Path, runs: int, sets: List[str]) -> Dict[str, Any]:
         if name in sets and path.exists():
             report = evaluate(parser, name, read_set(path))
             result[name] = {"accuracy": report.accuracy, "labels": report.per_label()}
-    everyday = read_lines(ROOT / "tests" / "safety" / "everyday.txt")
-    flagged = false_positives(parser, everyday)
-    result["everyday"] = {"n": len(everyday), "false_positives": flagged}
-    result["mixed"] = mixed_results(parser, ROOT / "tests" / "mixed" / "mixed.yml")
+    blind = "blind" in sets
+    for title, name in EVERYDAY.items():
+        if blind or "blind" not in title:
+            lines = read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
+            result[title] = {"n": len(lines), "false_positives": false_positives(parser, lines)}
+    for title, name in MIXED.items():
+        if blind or "blind" not in title:
+            result[title] = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
     assert len(SHORT.split()) == 10 and len(LONG.split()) == 120
     for name, text in (("10 words", SHORT), ("120 words", LONG)):
         samples = [latency(parser, text) for _ in range(runs)]
@@ -94,12 +105,14 @@ def print_side_by_side(results: List[Dict[str, Any]], labels: bool) -> None:
                         f"{r[name]['labels'][label][1]:.3f} / {r[name]['labels'][label][0]:.3f}"
                         for r in results
                     ])
-    row("everyday: read as crisis", [
-        f"{len(r['everyday']['false_positives'])}/{r['everyday']['n']}" for r in results
-    ])
-    row("mixed: moment / right topic", [
-        f"{r['mixed'][1]}/{r['mixed'][0]} , {r['mixed'][2]}/{r['mixed'][0]}" for r in results
-    ])
+    for title in EVERYDAY:
+        if all(title in r for r in results):
+            row(f"{title}: read as crisis", [
+                f"{len(r[title]['false_positives'])}/{r[title]['n']}" for r in results])
+    for title in MIXED:
+        if all(title in r for r in results):
+            row(f"{title}: moment / right topic", [
+                f"{r[title][1]}/{r[title][0]} , {r[title][2]}/{r[title][0]}" for r in results])
     for name in ("10 words", "120 words"):
         row(f"parse {name}: p50 / p95 ms", [f"{r[name][0]:.0f} / {r[name][1]:.0f}"
                                             for r in results])
@@ -119,10 +132,14 @@ def main() -> int:
     parser.add_argument("--model", action="append", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--labels", action="store_true", help="print every label's figures")
-    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, of: "
+    parser.add_argument("--sets", default=DESIGN_SETS, help="comma-separated, of: "
                         + ", ".join(SETS))
+    parser.add_argument("--blind", action="store_true",
+                        help="add the second blind round (before/after figures only)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.blind:
+        args.sets = "blind," + args.sets
     if args.one:
         print(json.dumps(measure(args.one, args.runs, args.sets.split(","))))
         return 0
