@@ -2,6 +2,7 @@
 
 from typing import Any, Dict, List
 
+import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.fallback import ActionDefaultAskAffirmation
@@ -193,37 +194,28 @@ async def test_a_moment_without_a_named_signal_is_still_reflected(dispatcher, do
     assert events == [SlotSet("signal", "unspecified")]
 
 
+def moment_with(text: str, confidence: float, asks: bool):  # type: ignore[no-untyped-def]
+    question = {"pause_question": {"start": text.index(".") + 2, "end": len(text)}} if asks else {}
+    return make_tracker(text, "share_experience",
+                        response_selector=selector("why_pull_away_when_good", confidence),
+                        **question)
+
+
 async def test_a_moment_that_asks_something_is_offered_the_answer(dispatcher, domain) -> None:
-    text = "we had a lovely week and today i cant bear him near me. why does it happen like that?"
-    tracker = make_tracker(
-        text,
-        "share_experience",
-        response_selector=selector("why_pull_away_when_good", 0.7),
-        pause_question={"start": 56, "end": len(text)},
-    )
+    tracker = moment_with("we had a lovely week and now i cant bear him. why does it happen?", 0.7,
+                          asks=True)
     assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
     payload = faq_payload("why_pull_away_when_good")
     buttons = [{"title": button_titles(domain)[payload], "payload": payload}]
     assert dispatcher.messages == [message("utter_offer_answer", buttons=buttons)]
 
 
-async def test_a_moment_without_a_question_gets_no_answer_offer(dispatcher, domain) -> None:
-    tracker = make_tracker(
-        "we had a lovely week and today i cant bear him near me",
-        "share_experience",
-        response_selector=selector("why_pull_away_when_good", 0.7),
-    )
-    assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
-    assert dispatcher.messages == []
-
-
-async def test_an_unsure_topic_is_not_offered(dispatcher, domain) -> None:
-    text = "she moved her things in and i went quiet. is that a thing"
-    tracker = make_tracker(
-        text,
-        "share_experience",
-        response_selector=selector("triggers", 0.2),
-        pause_question={"start": 42, "end": len(text)},
-    )
+@pytest.mark.parametrize("confidence, asks", [(0.7, False), (0.2, True)],
+                         ids=["no question", "unsure of the topic"])
+async def test_no_answer_is_offered_without_a_question_or_a_sure_topic(
+    dispatcher, domain, confidence: float, asks: bool
+) -> None:
+    tracker = moment_with("she moved her things in and i went quiet. is that a thing", confidence,
+                          asks)
     assert await ActionOfferAnswer().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages == []
