@@ -21,6 +21,7 @@ intent, FAQ topics apart) and, at inference:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -45,7 +46,7 @@ from components.safety_net import CRISIS_INTENT, force_intent
 from components.sentence_featurizer import SENTENCES_KEY, SentenceFeaturizer
 from components.signal_extractor import ENTITY_NAME as SIGNAL_ENTITY
 from components.signal_extractor import detect_signal
-from pause.crisis_bank import CrisisBank
+from pause.crisis_bank import CRISIS_FILE, CrisisBank
 from pause.signals import nearest_signal
 
 MOMENT_INTENT = "share_experience"
@@ -93,6 +94,11 @@ class SentenceAnalyser(GraphComponent):
     def required_components(cls) -> List[type]:
         """The encoder must run first."""
         return [SentenceFeaturizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The crisis bank is read at training time, so a changed bank retrains this component."""
+        return hashlib.sha256(CRISIS_FILE.read_bytes()).hexdigest()
 
     def __init__(
         self,

@@ -64,6 +64,18 @@ CRISIS_VARIANTS = [
     "i want to fall asleep and never wake",
     "me quiero matar",
     "je veux mourir",
+    # the pattern families added from the first blind round's misses (written for the test)
+    "it would be easier for my sister if i just stopped existing",
+    "soon i'll finally be at peace, i've made up my mind",
+    "i hugged him at the station and i meant it as goodbye",
+    "this is the last time i'll talk to anyone, thank you",
+    "i worked out who gets my dog and moved my money into my brothers account",
+    "i want to cut even more after what he said",
+    "he saw the scars on my wrists and walked out",
+    "i checked how high the bridge near work is, the side with no railing",
+    "when she goes for good i'm not sticking around, i won't stick around after that",
+    "i held the box of tablets and thought about how many it would take",
+    "i keep planning my own funeral in my head",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -97,6 +109,15 @@ NOT_CRISIS = [
     "my mom hurts her back a lot",
     "i'm going to jump into the pool",
     "i broke into a cold sweat when he said i love you",
+    "soon i'll be at peace, the exams are over next week",
+    "this is the last time i'll write here, the app keeps crashing",
+    "we sorted out who gets my old car in the divorce",
+    "i cut my fringe and now i want to cut even more off",
+    "he saw the scars on my arms from the bike accident",
+    "how many ibuprofen would it take to help a headache",
+    "if he lies to me again i'm not going to stick around",
+    "my grandma is planning her own funeral playlist, she's very organised",
+    "the quarterly review lasted three hours and i lost the will to live by slide forty",
     "",
 ]
 

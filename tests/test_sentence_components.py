@@ -202,3 +202,13 @@ def test_button_payloads_are_left_alone(featurizer, analyser) -> None:
     message = parsed(featurizer, "/start_exercise", "start_exercise")
     analyser.process([message])
     assert message.get("intent") == {"name": "start_exercise", "confidence": 0.9}
+
+
+def test_a_changed_crisis_bank_changes_the_fingerprint(tmp_path, monkeypatch) -> None:
+    import components.sentence_analyser as module
+
+    before = SentenceAnalyser.fingerprint_addon({})
+    bank = tmp_path / "bank.txt"
+    bank.write_text("a line that is not in the real bank\n")
+    monkeypatch.setattr(module, "CRISIS_FILE", bank)
+    assert SentenceAnalyser.fingerprint_addon({}) not in (None, before)
