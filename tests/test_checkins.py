@@ -156,9 +156,7 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 def due_checkin(repo: ReflectionRepository, user: str = "telegram:1", minutes: int = 60) -> Checkin:
     item = Reflection(id=uuid.uuid4().hex, user_id=user, channel="telegram", answers={})
     repo.save(item)
-    checkin = repo.checkins.schedule(
-        item.id, user, "telegram", T0 + timedelta(minutes=minutes), T0
-    )
+    checkin = repo.checkins.schedule(item.id, user, "telegram", T0 + timedelta(minutes=minutes), T0)
     assert checkin is not None
     return checkin
 
@@ -311,11 +309,18 @@ class Clock:
 
 
 def scheduler(
-    repo: ReflectionRepository, clock: Clock, deliver, quiet: str = "off"  # type: ignore[no-untyped-def]
+    repo: ReflectionRepository,
+    clock: Clock,
+    deliver,
+    quiet: str = "off",  # type: ignore[no-untyped-def]
 ) -> Scheduler:
     settings = load_settings(
-        {"CHECKIN_QUIET_HOURS": quiet, "CHECKIN_TIMEZONE": "Europe/Berlin",
-         "CHECKIN_RETRY_SECONDS": "30", "CHECKIN_MAX_ATTEMPTS": "3"}
+        {
+            "CHECKIN_QUIET_HOURS": quiet,
+            "CHECKIN_TIMEZONE": "Europe/Berlin",
+            "CHECKIN_RETRY_SECONDS": "30",
+            "CHECKIN_MAX_ATTEMPTS": "3",
+        }
     )
     return Scheduler(repo.checkins, settings, deliver, clock, worker="w")
 
