@@ -31,8 +31,15 @@ from stores.checkins import CLAIMED, Checkin, CheckinStore
 logger = logging.getLogger("scheduler")
 
 TRIGGER_INTENT = "EXTERNAL_checkin_due"
+WEB_CHANNEL = "socketio"
+WEB_ROUTE = "/webhooks/socketio/checkin"  # channels/checkin_web.py
 #: Delivery outcomes.
 DELIVERED = "delivered"
+HELD = "held"
+
+
+class PageClosed(Exception):
+    """The person's web page is not connected: keep the check-in for the next visit."""
 
 
 def clock(settings: Settings) -> Callable[[], datetime]:
@@ -52,13 +59,21 @@ def clock(settings: Settings) -> Callable[[], datetime]:
 def trigger(settings: Settings, token: str, checkin: Checkin, timeout: float = 60) -> None:
     """Ask Rasa to run the check-in in ``checkin``'s conversation.
 
+    A web page's check-in goes through the socket.io channel's route, which runs it only
+    while the page is connected.
+
     Raises:
+        PageClosed: The web page is not connected.
         OSError: The request failed (``urllib.error.URLError``/``HTTPError`` included).
 
     """
-    sender = urllib.parse.quote(checkin.user_id, safe="")
-    url = f"{settings.rasa_url}/conversations/{sender}/trigger_intent?output_channel=latest"
-    body = json.dumps({"name": TRIGGER_INTENT, "entities": {"checkin": checkin.id}})
+    if checkin.channel == WEB_CHANNEL:
+        url = f"{settings.rasa_url}{WEB_ROUTE}"
+        body = json.dumps({"sender": checkin.user_id, "checkin": checkin.id})
+    else:
+        sender = urllib.parse.quote(checkin.user_id, safe="")
+        url = f"{settings.rasa_url}/conversations/{sender}/trigger_intent?output_channel=latest"
+        body = json.dumps({"name": TRIGGER_INTENT, "entities": {"checkin": checkin.id}})
     request = urllib.request.Request(
         url,
         data=body.encode("utf-8"),
@@ -66,7 +81,9 @@ def trigger(settings: Settings, token: str, checkin: Checkin, timeout: float = 6
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read()
+        answer = response.read()
+    if checkin.channel == WEB_CHANNEL and not json.loads(answer or b"{}").get("delivered"):
+        raise PageClosed()
 
 
 class Scheduler:
@@ -104,6 +121,10 @@ class Scheduler:
         error = ""
         try:
             self.deliver(checkin)
+        except PageClosed:
+            self.store.hold(checkin.id, self.worker, now)
+            logger.info("Check-in %s held for the next visit.", checkin.id)
+            return HELD
         except (OSError, ValueError) as failure:  # URLError and HTTPError are OSErrors
             error = type(failure).__name__
             if isinstance(failure, urllib.error.HTTPError):

@@ -1,10 +1,11 @@
 """Check-ins: one row per reflection in the reflections store, and how a scheduler claims them.
 
 A row goes ``pending`` -> ``claimed`` (a scheduler holds a lease on it) -> ``sent`` (the
-action asked the question) -> ``answered``; or to ``cancelled`` ("stop check-ins") or
-``failed`` (delivery kept failing). The rows hold no words of the person (the question
-quotes the reflection, whose answers are encrypted); the outcome is logged on the
-reflection itself (actions/repository.py).
+action asked the question) -> ``answered``; a web page's row that falls due while the
+page is closed goes ``claimed`` -> ``held`` and is claimed again when the page connects;
+or a row goes to ``cancelled`` ("stop check-ins") or ``failed`` (delivery kept failing).
+The rows hold no words of the person (the question quotes the reflection, whose answers
+are encrypted); the outcome is logged on the reflection itself (actions/repository.py).
 
 Why a check-in cannot be sent twice:
 
@@ -35,6 +36,7 @@ SENT = "sent"
 ANSWERED = "answered"
 CANCELLED = "cancelled"
 FAILED = "failed"
+HELD = "held"  # due, for a web page that is closed: shown when it next connects
 
 checkins_metadata = sa.MetaData()
 checkins_table = sa.Table(
@@ -268,10 +270,41 @@ class CheckinStore:
             == 1
         )
 
+    def hold(self, checkin_id: str, worker: str, now: datetime) -> bool:
+        """Claimed (by ``worker``) -> held: the page is closed; shown on the next visit."""
+        table = checkins_table
+        where = sa.and_(
+            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
+        )
+        return self._move(where, now, status=HELD, claimed_by=None, lease_until=None) == 1
+
+    def claim_held(
+        self, user_id: str, worker: str, now: datetime, lease_seconds: float
+    ) -> List[Checkin]:
+        """Claim ``user_id``'s held check-ins (their page just connected); each goes to one."""
+        table = checkins_table
+        now = utc(now)
+        lease = now + timedelta(seconds=lease_seconds)
+        taken: List[Checkin] = []
+        with self._engine.begin() as conn:
+            ids = conn.execute(
+                sa.select(table.c.id).where(table.c.user_id == user_id, table.c.status == HELD)
+            ).scalars().all()
+            for checkin_id in ids:
+                result = conn.execute(
+                    table.update()
+                    .where(table.c.id == checkin_id, table.c.status == HELD)
+                    .values(status=CLAIMED, claimed_by=worker, lease_until=lease, updated_at=now)
+                )
+                if int(result.rowcount or 0) == 1:
+                    row = conn.execute(sa.select(table).where(table.c.id == checkin_id)).first()
+                    taken.append(_from_row(row))
+        return taken
+
     def cancel_for_user(self, user_id: str, now: datetime) -> int:
         """Cancel all of ``user_id``'s pending check-ins ("stop check-ins")."""
         table = checkins_table
-        where = sa.and_(table.c.user_id == user_id, table.c.status == PENDING)
+        where = sa.and_(table.c.user_id == user_id, table.c.status.in_([PENDING, HELD]))
         return self._move(where, now, status=CANCELLED)
 
     def resume_for_user(self, user_id: str, now: datetime) -> int:

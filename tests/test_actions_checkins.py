@@ -78,7 +78,7 @@ async def test_saving_on_telegram_offers_a_checkin_at_the_wait(
     [
         ({"pause_wait": "skipped"}, "telegram"),
         ({"checkins_off": True}, "telegram"),
-        ({}, "socketio"),  # not a channel that delivers check-ins (CHECKIN_CHANNELS)
+        ({}, "rest"),  # not a channel that delivers check-ins (CHECKIN_CHANNELS)
     ],
 )
 async def test_no_offer(store, frozen_time, dispatcher, domain, slots, channel) -> None:

@@ -22,12 +22,13 @@ from pause.checkins import (
     outcome_of,
     parse_due,
 )
-from scheduler.loop import Scheduler
+from scheduler.loop import PageClosed, Scheduler
 from stores.checkins import (
     ANSWERED,
     CANCELLED,
     CLAIMED,
     FAILED,
+    HELD,
     PENDING,
     SENT,
     Checkin,
@@ -400,3 +401,27 @@ def test_quiet_hours_postpone_without_an_attempt(repo: ReflectionRepository) -> 
     found = repo.checkins.get(checkin.id, checkin.user_id)
     assert found is not None and found.attempts == 0
     assert found.due_at == datetime(2026, 11, 26, 8, 0, tzinfo=BERLIN)
+
+
+def test_a_closed_page_holds_the_checkin_for_the_next_visit(repo: ReflectionRepository) -> None:
+    checkin = due_checkin(repo, minutes=0)
+
+    def closed(item: Checkin) -> None:
+        raise PageClosed()
+
+    tick = scheduler(repo, Clock(T0), closed).tick
+    assert tick() == ["held"] and status(repo, checkin) == HELD
+    assert tick() == []  # the scheduler leaves it to the page
+    assert repo.checkins.claim_held("telegram:other", "web", T0, 120) == []
+    [taken] = repo.checkins.claim_held(checkin.user_id, "web", T0, 120)
+    assert taken.id == checkin.id and taken.status == CLAIMED
+    assert repo.checkins.claim_held(checkin.user_id, "web2", T0, 120) == []  # once
+    assert repo.checkins.mark_sent(checkin.id, checkin.user_id, T0)
+
+
+def test_stop_cancels_held_checkins_too(repo: ReflectionRepository) -> None:
+    checkin = due_checkin(repo, minutes=0)
+    repo.checkins.claim_due("w", T0, 120)
+    assert repo.checkins.hold(checkin.id, "w", T0)
+    assert repo.checkins.cancel_for_user(checkin.user_id, T0) == 1
+    assert status(repo, checkin) == CANCELLED
