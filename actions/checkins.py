@@ -152,6 +152,7 @@ class ActionStartCheckin(Action):
         """
         checkin_id = next(tracker.get_latest_entity_values("checkin"), None)
         if not checkin_id or tracker.active_loop_name:
+            logger.info("Check-in not started: no id, or another form is running.")
             return []
         repo = default_repository()
         try:
@@ -160,10 +161,13 @@ class ActionStartCheckin(Action):
                 repo.get(tracker.sender_id, checkin.reflection_id) if checkin is not None else None
             )
             if checkin is None or reflection is None:
+                logger.warning("Check-in %s: not this sender's, or no reflection.", checkin_id)
                 return []
             if not repo.checkins.mark_sent(checkin.id, tracker.sender_id, repository.now()):
+                logger.info("Check-in %s is not claimed (sent already?).", checkin.id)
                 return []
-        except (StoreUnavailable, SQLAlchemyError):
+        except (StoreUnavailable, SQLAlchemyError) as error:
+            logger.warning("Check-in %s: store unavailable (%s).", checkin_id, type(error).__name__)
             return []  # still claimed: the scheduler retries
         return [
             SlotSet("checkin_id", checkin.id),

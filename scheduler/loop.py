@@ -71,7 +71,7 @@ def trigger(settings: Settings, token: str, checkin: Checkin, timeout: float = 6
         url = f"{settings.rasa_url}{WEB_ROUTE}"
         body = json.dumps({"sender": checkin.user_id, "checkin": checkin.id})
     else:
-        sender = urllib.parse.quote(checkin.user_id, safe="")
+        sender = urllib.parse.quote(checkin.user_id, safe=":")  # Sanic does not unquote %3A
         url = f"{settings.rasa_url}/conversations/{sender}/trigger_intent?output_channel=latest"
         body = json.dumps({"name": TRIGGER_INTENT, "entities": {"checkin": checkin.id}})
     request = urllib.request.Request(
