@@ -45,8 +45,8 @@ from actions import sessions
 from actions.config import Settings, load_settings
 from actions.keys import session_secret
 from actions.links import web_base_url
-from channels.checkin_web import add_route as add_checkin_route
-from channels.checkin_web import checkin_message, deliver_held
+from channels.checkin_delivery import add_route as add_checkin_route
+from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard
 from channels.identity import scoped
 from channels.limits import limits
@@ -182,7 +182,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         return handle_message
 
     async def _deliver_checkin(self, sender: str, checkin_id: str) -> None:
-        """Run a due check-in in ``sender``'s conversation (channels/checkin_web.py)."""
+        """Run a due check-in in ``sender``'s conversation (channels/checkin_delivery.py)."""
         if self.sio is None:
             return
         output = SocketIOOutput(self.sio, self.bot_message_evt)

@@ -32,14 +32,16 @@ logger = logging.getLogger("scheduler")
 
 TRIGGER_INTENT = "EXTERNAL_checkin_due"
 WEB_CHANNEL = "socketio"
-WEB_ROUTE = "/webhooks/socketio/checkin"  # channels/checkin_web.py
+WEB_ROUTE = "/webhooks/socketio/checkin"  # channels/checkin_delivery.py
+#: Channels that answer only a message: the check-in waits for the next one.
+NEXT_MESSAGE_CHANNELS = frozenset({"rest", "plaintext"})
 #: Delivery outcomes.
 DELIVERED = "delivered"
 HELD = "held"
 
 
 class PageClosed(Exception):
-    """The person's web page is not connected: keep the check-in for the next visit."""
+    """The person's page is closed, or the channel answers only a message: keep it."""
 
 
 def clock(settings: Settings) -> Callable[[], datetime]:
@@ -67,6 +69,8 @@ def trigger(settings: Settings, token: str, checkin: Checkin, timeout: float = 6
         OSError: The request failed (``urllib.error.URLError``/``HTTPError`` included).
 
     """
+    if checkin.channel in NEXT_MESSAGE_CHANNELS:
+        raise PageClosed()
     if checkin.channel == WEB_CHANNEL:
         url = f"{settings.rasa_url}{WEB_ROUTE}"
         body = json.dumps({"sender": checkin.user_id, "checkin": checkin.id})

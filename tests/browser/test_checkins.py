@@ -43,6 +43,7 @@ class ClockedStack(Stack):
                 "PAUSE_TEST_CLOCK_FILE": str(self.clock),
                 "CHECKIN_POLL_SECONDS": "0.5",
                 "CHECKIN_QUIET_HOURS": "off",
+                "CHECKIN_LEASE_SECONDS": "7200",  # longer than the clock moves: leases hold
             }
         )
 

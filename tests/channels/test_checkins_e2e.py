@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+import requests
 import sqlalchemy as sa
 import yaml
 
@@ -49,6 +50,8 @@ class Servers:
             "CHECKIN_POLL_SECONDS": "0.5",
             "CHECKIN_QUIET_HOURS": "off",
             "CHECKIN_TIMEZONE": "UTC",
+            "CHECKIN_CHANNELS": "telegram,rest",
+            "CHECKIN_LEASE_SECONDS": "7200",  # longer than the clock moves: leases hold
             **RELAXED_LIMITS,
         }
         self.log_dir = ROOT / "artifacts" / "logs" / "checkins"
@@ -84,6 +87,16 @@ class Servers:
         )
         self.running.processes.append(process)
         return process
+
+    def say_rest(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        answer = requests.post(
+            f"{self.client.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=self.client.auth,
+            timeout=120,
+        )
+        assert answer.status_code == 200
+        return list(answer.json())
 
     def statuses(self) -> List[str]:
         engine = sa.create_engine(f"sqlite:///{self.db}")
@@ -189,3 +202,33 @@ def test_two_schedulers_send_it_exactly_once(
     servers.clock.write_text("3700")
     wait_for_question(servers, me, mark)
     assert "pending" not in servers.statuses() and "claimed" not in servers.statuses()
+
+
+def test_on_rest_the_checkin_is_kept_for_the_next_message(
+    servers: Servers, responses: Dict[str, Any]
+) -> None:
+    me = f"someone-{random.randint(10**6, 10**7)}"
+    servers.clock.write_text("0")
+    for text in (
+        "start the exercise", "feeling smothered", "she asked me to meet her parents",
+        "a tight chest", "I need space", "protection", "an hour",
+    ):
+        servers.say_rest(me, text)
+    offer = servers.say_rest(me, "skip")[-1]
+    assert "check in when the wait is up" in offer["text"]
+    [confirmed] = servers.say_rest(me, offer["buttons"][0]["payload"])
+    assert confirmed["text"].startswith("Okay. I'll check in on ")
+    before = servers.statuses()
+    servers.clock.write_text("3700")
+    deadline = time.monotonic() + 30
+    while servers.statuses().count("held") <= before.count("held"):
+        assert time.monotonic() < deadline, servers.statuses()
+        time.sleep(0.2)
+    replies = servers.say_rest(me, "thanks")
+    assert replies[0]["text"] == responses["utter_thank"][0]["text"]  # the answer first
+    assert replies[-1]["text"] == f"{QUESTION} *feeling smothered*. How did it go?"
+    assert [b["title"] for b in replies[-1]["buttons"]] == ["It passed", "I acted on it",
+                                                            "Let's talk about it"]
+    [answer] = servers.say_rest(me, "I didn't text her, it passed")
+    assert answer["text"] == responses["utter_checkin_passed"][0]["text"]
+    assert all(QUESTION not in (r.get("text") or "") for r in servers.say_rest(me, "thanks"))

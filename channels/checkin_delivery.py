@@ -1,4 +1,6 @@
-"""Check-ins on the web page: shown at once while it is connected, else when it next connects.
+"""Check-ins on channels that cannot send on their own: the web page, REST and plain text.
+
+**Web page.** Shown at once while it is connected, else when it next connects.
 
 The scheduler cannot tell whether a page is open (its socket lives in the Rasa server),
 so for a ``socketio`` check-in it calls ``POST /webhooks/socketio/checkin`` (API token,
@@ -8,6 +10,10 @@ answer is ``{"delivered": false}`` and the scheduler marks the row ``held``. Whe
 next connects, ``session_request`` claims its held rows (stores/checkins.py) and runs them.
 ``action_start_checkin`` asks only if it moves the row to ``sent``, so it is never shown
 twice, and a held row waits until a page takes it, so it is never lost.
+
+**REST and plain text.** A reply can only go with an answer, so the scheduler marks the
+row ``held`` at once; the sender's next message is answered, then the held check-in runs
+and its question is added to the same response (the message after it answers it).
 """
 
 import asyncio
@@ -61,7 +67,7 @@ def add_route(blueprint: Blueprint, sio: Any, namespace: str, deliver: Deliver) 
 
 
 async def deliver_held(sender: str, deliver: Deliver) -> None:
-    """Run ``sender``'s held check-ins (their page just connected); storage trouble waits."""
+    """Run ``sender``'s held check-ins (page connected, or a message came); trouble waits."""
     settings = load_settings()
     worker = f"{socket.gethostname()}:{os.getpid()}:web"
 
