@@ -142,6 +142,10 @@ class Scheduler:
         return self._retry(checkin, now, error)
 
     def _retry(self, checkin: Checkin, now: datetime, error: str) -> str:
+        after = self.store.get(checkin.id, checkin.user_id)
+        if after is not None and after.status != CLAIMED:  # asked, though the request failed
+            logger.warning("Check-in %s asked; its request then failed (%s).", checkin.id, error)
+            return DELIVERED
         attempt = checkin.attempts + 1
         if attempt >= self.settings.checkin_max_attempts:
             self.store.fail(checkin.id, self.worker, now, error)

@@ -425,3 +425,16 @@ def test_stop_cancels_held_checkins_too(repo: ReflectionRepository) -> None:
     assert repo.checkins.hold(checkin.id, "w", T0)
     assert repo.checkins.cancel_for_user(checkin.user_id, T0) == 1
     assert status(repo, checkin) == CANCELLED
+
+
+def test_a_request_that_fails_after_the_question_was_asked_is_not_retried(
+    repo: ReflectionRepository,
+) -> None:
+    checkin = due_checkin(repo, minutes=0)
+
+    def asked_then_failed(item: Checkin) -> None:
+        repo.checkins.mark_sent(item.id, item.user_id, T0)
+        raise TimeoutError()
+
+    tick = scheduler(repo, Clock(T0), asked_then_failed).tick
+    assert tick() == ["delivered"] and status(repo, checkin) == SENT
