@@ -42,6 +42,19 @@ class Settings:
     rate_per_sender: int = 30
     rate_per_ip: int = 120
     rate_window_seconds: float = 60.0
+    checkin_quiet_hours: str = "22:00-08:00"
+    checkin_timezone: str = ""
+    checkin_channels: str = "telegram,socketio"
+    checkin_poll_seconds: float = 10.0
+    checkin_retry_seconds: float = 30.0
+    checkin_max_attempts: int = 5
+    checkin_lease_seconds: float = 120.0
+    test_clock_file: str = ""
+
+    @property
+    def checkin_channel_names(self) -> frozenset:
+        """Channels that can deliver a check-in on their own (``CHECKIN_CHANNELS``)."""
+        return frozenset(c.strip() for c in self.checkin_channels.split(",") if c.strip())
 
     @property
     def api_token_file(self) -> Path:
@@ -126,4 +139,13 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rate_per_sender=int(_get(env, "RATE_LIMIT_PER_SENDER", "30")),
         rate_per_ip=int(_get(env, "RATE_LIMIT_PER_IP", "120")),
         rate_window_seconds=float(_get(env, "RATE_LIMIT_WINDOW_SECONDS", "60")),
+        checkin_quiet_hours=env.get("CHECKIN_QUIET_HOURS", "22:00-08:00"),
+        checkin_timezone=_get(env, "CHECKIN_TIMEZONE", ""),
+        checkin_channels=env.get("CHECKIN_CHANNELS", "telegram,socketio"),
+        checkin_poll_seconds=float(_get(env, "CHECKIN_POLL_SECONDS", "10")),
+        checkin_retry_seconds=float(_get(env, "CHECKIN_RETRY_SECONDS", "30")),
+        checkin_max_attempts=int(_get(env, "CHECKIN_MAX_ATTEMPTS", "5")),
+        checkin_lease_seconds=float(_get(env, "CHECKIN_LEASE_SECONDS", "120")),
+        # Tests only: a file holding seconds to add to the scheduler's clock.
+        test_clock_file=_get(env, "PAUSE_TEST_CLOCK_FILE", ""),
     )

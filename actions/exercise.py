@@ -8,6 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.checkins import offer
 from actions.repository import (
     FINISHED,
     UNFINISHED,
@@ -191,6 +192,7 @@ class ActionSaveReflection(Action):
         """Save the finished reflection (and any earlier unsaved one)."""
         events: List[EventType] = []
         pending = unsaved_reflections(tracker)
+        current: Optional[Reflection] = None
         if has_progress(tracker):
             current = reflection_from_slots(tracker, FINISHED)
             pending = [r for r in pending if r.id != current.id] + [current]
@@ -202,4 +204,6 @@ class ActionSaveReflection(Action):
         if not saved:  # the rules offer a retry after this response
             return events + save_events + [FollowupAction("utter_reflection_not_saved")]
         dispatcher.utter_message(response="utter_reflection_saved")
+        if current is not None:
+            events += offer(dispatcher, tracker, current)
         return events + save_events

@@ -8,6 +8,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from actions.repository import Reflection
 from actions.vocabulary import PROTECTION, REAL, SIGNAL_LABELS, UNSURE
+from pause.checkins import PASSED
 
 TOP = 3
 NOT_YET = "not enough yet"
@@ -99,6 +100,7 @@ class MapSummary:
     top_reasons: str
     verdict_split: str
     wait_summary: str
+    outcome_summary: str
     protection_share: float
     closeness_share: float
 
@@ -183,6 +185,7 @@ def build_map(reflections: Sequence[Reflection]) -> MapSummary:
         else NOT_YET
     )
     closeness = sum(t in ("loving words", "a good time together") for t in triggers)
+    outcome = outcome_summary(reflections)
     return MapSummary(
         reflection_count=len(reflections),
         top_signals=_top(signals),
@@ -190,9 +193,26 @@ def build_map(reflections: Sequence[Reflection]) -> MapSummary:
         top_reasons=_top(reasons),
         verdict_split=split,
         wait_summary=wait,
+        outcome_summary=outcome,
         protection_share=verdicts[PROTECTION] / named if named else 0.0,
         closeness_share=closeness / len(triggers) if triggers else 0.0,
     )
+
+
+def outcome_summary(reflections: Sequence[Reflection]) -> str:
+    """How the pauses went after the check-ins: how many passed, the longest wait held.
+
+    A pause that passed held from the reflection until the check-in's answer.
+    """
+    told = [r for r in reflections if r.outcome]
+    if not told:
+        return NOT_YET
+    passed = [r for r in told if r.outcome == PASSED]
+    summary = f"passed {len(passed)} of {len(told)}"
+    held = [(r.outcome_at - r.created_at).total_seconds() / 60 for r in passed if r.outcome_at]
+    if held:
+        summary += f", longest wait held {describe_minutes(max(held))}"
+    return summary
 
 
 def observation_response(summary: MapSummary) -> str:

@@ -35,6 +35,14 @@ def _stored_reflections(tracker: Tracker, limit: int = 0) -> List[Reflection]:
     return default_repository().for_user(tracker.sender_id, limit or None)
 
 
+def outcome_text(reflection: Reflection) -> str:
+    """The check-in's answer for the export: its outcome, and the words if any were typed."""
+    if not reflection.outcome:
+        return "-"
+    words = reflection.outcome_words
+    return f"{reflection.outcome}: {words}" if words else reflection.outcome
+
+
 def render_markdown(reflections: List[Reflection], domain: DomainDict) -> str:
     """Render reflections as one Markdown document, with the domain's labels."""
     title = response_text(domain, "utter_export_title")
@@ -45,6 +53,7 @@ def render_markdown(reflections: List[Reflection], domain: DomainDict) -> str:
             item.format(
                 date=r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                 status=r.status,
+                outcome=outcome_text(r),
                 **{f"pause_{step}": r.answer(step) or "-" for step in r.answers},
             )
         )
@@ -150,6 +159,7 @@ class ActionShowMap(LookBackAction):
             top_reasons=summary.top_reasons,
             verdict_split=summary.verdict_split,
             wait_summary=summary.wait_summary,
+            outcome_summary=summary.outcome_summary,
         )
         dispatcher.utter_message(response=observation_response(summary))
 

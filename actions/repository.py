@@ -18,10 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.config import load_settings
+from stores.checkins import CheckinStore, checkins_metadata
 from stores.crypto import Cipher, default_cipher
 from stores.migrations import (
+    CHECKIN_OUTCOMES,
     ENCRYPTED_AT_REST,
     SCOPED_IDENTITIES,
+    add_columns,
     encrypt_columns,
     run_once,
     scope_reflections,
@@ -46,7 +49,12 @@ reflections_table = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     *(sa.Column(step, sa.Text) for step in STEPS),
+    # What the check-in's answer logged (stores/checkins.py); the words are encrypted.
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("outcome_words", sa.Text),
+    sa.Column("outcome_at", sa.DateTime(timezone=True)),
 )
+OUTCOME_COLUMNS = ("outcome", "outcome_words", "outcome_at")
 
 
 class StoreUnavailable(Exception):
@@ -75,6 +83,9 @@ class Reflection:
     answers: Dict[str, Optional[str]] = field(default_factory=dict)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
+    outcome: Optional[str] = None
+    outcome_words: Optional[str] = None
+    outcome_at: Optional[datetime] = None
 
     def answer(self, step: str) -> Optional[str]:
         """Return the answer given at ``step``, if any."""
@@ -122,6 +133,9 @@ def _from_row(row: Any, cipher: Cipher) -> Reflection:
         answers={step: cipher.decrypt(getattr(row, step)) for step in STEPS},
         created_at=_as_utc(row.created_at),
         updated_at=_as_utc(row.updated_at),
+        outcome=row.outcome,
+        outcome_words=cipher.decrypt(row.outcome_words),
+        outcome_at=_as_utc(row.outcome_at) if row.outcome_at is not None else None,
     )
 
 
@@ -157,6 +171,8 @@ class ReflectionRepository:
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 engine = sa.create_engine(self._url, future=True, pool_pre_ping=True)
                 _metadata.create_all(engine)
+                checkins_metadata.create_all(engine)
+                run_once(engine, CHECKIN_OUTCOMES, add_columns(reflections_table, OUTCOME_COLUMNS))
                 run_once(engine, SCOPED_IDENTITIES, scope_reflections(reflections_table))
                 steps = encrypt_columns(reflections_table, STEPS, self.cipher)
                 run_once(engine, ENCRYPTED_AT_REST, steps)
@@ -239,11 +255,42 @@ class ReflectionRepository:
             raise StoreUnavailable(type(error).__name__) from error
         return _from_row(row, self.cipher) if row is not None else None
 
-    def delete_user(self, user_id: str) -> int:
-        """Delete all of ``user_id``'s reflections; return how many there were."""
+    @property
+    def checkins(self) -> CheckinStore:
+        """The check-ins kept in the same database."""
+        return CheckinStore(self.engine)
+
+    def log_outcome(
+        self,
+        user_id: str,
+        reflection_id: str,
+        outcome: str,
+        words: Optional[str],
+        at: datetime,
+    ) -> bool:
+        """Log a check-in's answer on one of ``user_id``'s reflections."""
         table = reflections_table
         try:
             with self.engine.begin() as conn:
+                result = conn.execute(
+                    table.update()
+                    .where(table.c.id == reflection_id, table.c.user_id == user_id)
+                    .values(
+                        outcome=outcome,
+                        outcome_words=self.cipher.encrypt(words),
+                        outcome_at=at.astimezone(timezone.utc),
+                    )
+                )
+        except SQLAlchemyError as error:
+            raise StoreUnavailable(type(error).__name__) from error
+        return int(result.rowcount or 0) == 1
+
+    def delete_user(self, user_id: str) -> int:
+        """Delete all of ``user_id``'s reflections and check-ins; return how many reflections."""
+        table = reflections_table
+        try:
+            with self.engine.begin() as conn:
+                CheckinStore.delete_for_user(conn, user_id)
                 result = conn.execute(table.delete().where(table.c.user_id == user_id))
         except SQLAlchemyError as error:
             raise StoreUnavailable(type(error).__name__) from error

@@ -13,6 +13,8 @@ from actions.steps import FORM_NAME
 
 logger = logging.getLogger(__name__)
 
+CHECKIN_FORM = "checkin_form"
+
 
 class ActionHandleCrisis(Action):
     """Sends crisis resources at once; a running exercise is paused, not lost."""
@@ -26,6 +28,8 @@ class ActionHandleCrisis(Action):
     ) -> List[EventType]:
         """Utter the crisis resources, then pause the exercise if one is running."""
         dispatcher.utter_message(response="utter_crisis")
+        if tracker.active_loop_name == CHECKIN_FORM:  # the check-in waits; nothing to keep
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
         if tracker.active_loop_name != FORM_NAME:
             return []
         events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard, read_message
 from channels.identity import scoped
 from channels.rendering import numbered, plain_text
@@ -125,10 +126,16 @@ class PlainTextInput(InputChannel):
             sender_id = scoped(self.name(), sender)
             collector = PlainTextCollector()
             text = self.options.resolve(sender_id, message)
+
+            async def checkin(to: str, checkin_id: str) -> None:  # kept for this message
+                held = checkin_message(checkin_id)
+                await on_new_message(UserMessage(held, collector, to, input_channel=self.name()))
+
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender_id, input_channel=self.name())
                 )
+                await deliver_held(sender_id, checkin)
             except Exception:
                 logger.exception("plaintext: handling a message failed")
             texts, options = render_turn(collector.messages)

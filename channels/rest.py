@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard, read_message
 from channels.identity import scoped
 
@@ -49,12 +50,17 @@ class RestInput(InputChannel):
                 return found
             sender, text = found
             collector = CollectingOutputChannel()
+            sender_id = scoped(self.name(), sender)
+
+            async def checkin(to: str, checkin_id: str) -> None:  # kept for this message
+                message = checkin_message(checkin_id)
+                await on_new_message(UserMessage(message, collector, to, input_channel="rest"))
+
             try:
                 await on_new_message(
-                    UserMessage(
-                        text, collector, scoped(self.name(), sender), input_channel=self.name()
-                    )
+                    UserMessage(text, collector, sender_id, input_channel=self.name())
                 )
+                await deliver_held(sender_id, checkin)
             except Exception:  # logged without the message; the client gets no trace
                 logger.exception("rest: handling a message failed")
                 return response.json({"error": "the message could not be handled"}, status=500)

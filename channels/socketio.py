@@ -45,6 +45,8 @@ from actions import sessions
 from actions.config import Settings, load_settings
 from actions.keys import session_secret
 from actions.links import web_base_url
+from channels.checkin_delivery import add_route as add_checkin_route
+from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard
 from channels.identity import scoped
 from channels.limits import limits
@@ -111,6 +113,8 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         sio.on("disconnect", self._disconnect_handler(), namespace=self.namespace)
         blueprint.listener("before_server_start")(self._leave_cors_to_engineio)
         install_guard(blueprint)
+        self._on_new_message = on_new_message
+        add_checkin_route(blueprint, sio, self.namespace or "/", self._deliver_checkin)
         logger.info("socket.io accepts connections from %s only.", ", ".join(origins))
         return blueprint
 
@@ -139,6 +143,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
                 await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await deliver_held(scoped(self.name(), session_id), self._deliver_checkin)
 
         return session_request
 
@@ -175,6 +180,16 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             )
 
         return handle_message
+
+    async def _deliver_checkin(self, sender: str, checkin_id: str) -> None:
+        """Run a due check-in in ``sender``'s conversation (channels/checkin_delivery.py)."""
+        if self.sio is None:
+            return
+        output = SocketIOOutput(self.sio, self.bot_message_evt)
+        message = UserMessage(
+            checkin_message(checkin_id), output, sender, input_channel=self.name()
+        )
+        await self._on_new_message(message)
 
     def _disconnect_handler(self) -> Callable[[Text], Awaitable[None]]:
         async def disconnect(sid: Text) -> None:

@@ -24,7 +24,9 @@ def main() -> int:
     """Rotate both stores; print how many rows each had re-encrypted."""
     settings = load_settings()
     cipher = cipher_for(settings)
-    reflections = rotate_table(settings.reflections_db_url, "reflections", STEPS, cipher)
+    reflections = rotate_table(
+        settings.reflections_db_url, "reflections", [*STEPS, "outcome_words"], cipher
+    )
     events = rotate_table(settings.tracker_db_url, "events", ["data"], cipher)
     print(f"Re-encrypted {reflections} reflections and {events} tracker events.")
     return 0

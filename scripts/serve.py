@@ -231,7 +231,7 @@ def start(
     else:
         live, off = list(yaml.safe_load(credentials.read_text()) or {}), {}
     servers = Servers(settings, live_channels=live, off_channels=off)
-    commands = [
+    commands: List[Tuple[str, List[str], Optional[str]]] = [
         (
             "actions",
             action_command(settings),
@@ -242,6 +242,8 @@ def start(
         commands.append(
             ("rasa", rasa_command(settings, credentials, model), f"{settings.rasa_url}/")
         )
+    if rasa:  # delivers due check-ins through the Rasa server (scheduler/loop.py)
+        commands.append(("scheduler", [str(BIN / "python"), "-m", "scheduler"], None))
     if rasa and web:
         commands.append(
             (
@@ -266,7 +268,8 @@ def start(
                 start_new_session=True,
             )
             servers.processes.append(process)
-            wait_for(health, timeout, process)
+            if health is not None:
+                wait_for(health, timeout, process)
     except BaseException:
         servers.stop()
         raise

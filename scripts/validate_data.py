@@ -7,7 +7,9 @@ story or rule". This script accepts exactly those warnings, and only after provi
 the response is used: a form asks for that slot, a default action utters it, or a
 string literal in ``actions/`` names it. It also accepts the one warning Rasa raises
 when it merges the retrieval intent ``faq`` (listed in domain.yml so that rules may use
-it) with the same intent it derives from the NLU data. Any other warning fails the run.
+it) with the same intent it derives from the NLU data, and that an ``EXTERNAL_`` intent
+(Rasa's convention for intents sent through the API, here by the check-in scheduler)
+has no NLU examples: nobody types it. Any other warning fails the run.
 """
 
 import ast
@@ -25,6 +27,9 @@ DEFAULT_ACTION_RESPONSES = {"utter_ask_rephrase", "utter_default"}
 UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule\.")
 RETRIEVAL_MERGE = (
     "The following duplicated intents have been found across multiple " "domain files: faq"
+)
+EXTERNAL_INTENT = re.compile(
+    r"The intent '(EXTERNAL_[a-z_]+)' is listed in the domain file, but is not found in the NLU"
 )
 WARNING = re.compile(r"UserWarning: (.*)|\bWARNING\b\s+\S+\s+-\s+(.*)")
 
@@ -77,6 +82,8 @@ def main() -> int:
         unused = UNUSED.search(message)
         if unused and unused.group(1) in explained:
             accepted.append(unused.group(1))
+        elif EXTERNAL_INTENT.match(message):
+            print(f"accepted: {EXTERNAL_INTENT.match(message).group(1)} is sent through the API")  # type: ignore[union-attr]
         elif message == RETRIEVAL_MERGE:
             print("accepted: Rasa merged the retrieval intent 'faq' from the NLU data")
         elif "DeprecationWarning" not in line:

@@ -9,6 +9,10 @@ database records the steps as applied on creation (there is nothing to change).
 encrypts the values written before (``scripts/rotate_data_keys.py`` uses the same pass
 to re-encrypt everything with a new key).
 
+``checkin_outcomes``: reflections get ``outcome``, ``outcome_words`` (encrypted) and
+``outcome_at``, what a check-in's answer logs (stores/checkins.py); a new database has
+them from the start.
+
 ``scoped_identities``: sender ids became ``<channel>:<platform id>`` (channels/identity.py).
 
 * reflections: ``user_id`` gets the prefix of the row's ``channel`` column;
@@ -34,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SCOPED_IDENTITIES = "scoped_identities"
 ENCRYPTED_AT_REST = "encrypted_at_rest"
+CHECKIN_OUTCOMES = "checkin_outcomes"
 UNKNOWN_CHANNEL = "unknown"
 
 _metadata = sa.MetaData()
@@ -73,6 +78,24 @@ def scope_reflections(table: sa.Table) -> Callable[[Connection], int]:
         scoped = table.c.channel + ":" + table.c.user_id
         result = conn.execute(table.update().values(user_id=scoped))
         return int(result.rowcount or 0)
+
+    return step
+
+
+def add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection], int]:
+    """The step that adds ``table``'s columns ``names`` where the database lacks them."""
+
+    def step(conn: Connection) -> int:
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        added = 0
+        for name in names:
+            if name in present:
+                continue
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
+            added += 1
+        return added
 
     return step
 

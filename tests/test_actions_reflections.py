@@ -23,7 +23,8 @@ ITEM_1 = """## 2026-11-02 09:00 UTC (finished)
 - **Mind's reason:** -
 - **Signal or protection:** -
 - **Could wait:** -
-- **Small step:** -"""
+- **Small step:** -
+- **How it went:** -"""
 EXPORT = """# My pause reflections
 
 ## 2026-11-01 09:00 UTC (unfinished)
@@ -35,6 +36,7 @@ EXPORT = """# My pause reflections
 - **Signal or protection:** -
 - **Could wait:** -
 - **Small step:** -
+- **How it went:** -
 
 ## 2026-11-02 09:00 UTC (finished)
 
@@ -44,7 +46,8 @@ EXPORT = """# My pause reflections
 - **Mind's reason:** he is clingy
 - **Signal or protection:** protection
 - **Could wait:** a day
-- **Small step:** skipped"""
+- **Small step:** skipped
+- **How it went:** -"""
 
 
 def add(store, user: str, n: int, **answers: str) -> Reflection:
@@ -135,6 +138,7 @@ async def test_map_aggregates_and_adds_an_observation(store, dispatcher, domain)
             top_reasons="they're too much (2), I need space (1)",
             verdict_split="protection 2, real signal 1, not sure 0",
             wait_summary="usually about 1 day, longest 2 days",
+            outcome_summary="not enough yet",
         ),
         message("utter_map_observation_protection"),
     ]

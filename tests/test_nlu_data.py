@@ -44,6 +44,8 @@ def normal(text: str) -> str:
 
 TRAIN = examples(ROOT / "data" / "nlu")
 TEST = examples(ROOT / "tests" / "nlu")
+for _intent, _texts in examples(ROOT / "tests" / "checkins_nlu").items():  # check-in intents
+    TEST[_intent] += _texts
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
@@ -66,7 +68,9 @@ def test_no_example_is_labelled_twice() -> None:
 
 
 def test_every_intent_is_trained_and_tested() -> None:
-    intents = {i for i in DOMAIN["intents"] if i != "faq"} | {
+    # EXTERNAL_ intents are sent through the API (the check-in scheduler), never typed.
+    typed = [i for i in DOMAIN["intents"] if not i.startswith("EXTERNAL_")]
+    intents = {i for i in typed if i != "faq"} | {
         i for i in TRAIN if i.startswith("faq/")
     }
     for intent in intents:

@@ -103,6 +103,9 @@ def test_the_whole_exercise_by_taps_and_typed_answers(
         assert as_buttons(replies[-1]) == buttons_of(responses, asked), asked
 
     replies = assistant.tap_telegram(me, replies[-1], "/skip_step")
+    # the wait ("...weekend alone at home") names no time: the check-in offer asks for one
+    assert replies[-1].params["text"] == html_of(responses, "utter_checkin_offer_no_time")
+    replies = replies[:-1]
     summary = replies[:-1]  # the summary holds 3 long answers: more than one message
     assert len(summary) >= 2
     assert all(len(c.params["text"]) <= 4096 for c in summary)

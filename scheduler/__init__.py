@@ -1,0 +1,1 @@
+"""The check-in scheduler: its own process, started by ``scripts/serve.py run``."""
