@@ -43,7 +43,8 @@ SETS = {
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
 DESIGN_SETS = "spent,regression,dev"
-EVERYDAY = {"everyday2 (blind)": "everyday2", "everyday (spent)": "everyday",
+EVERYDAY = {"everyday3 (blind)": "everyday3", "everyday_round2 (spent)": "everyday_round2",
+            "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
 MIXED = {"mixed2 (blind)": "mixed2", "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"

@@ -6,7 +6,9 @@ crisis, near misses included (data/nlu/near_misses.yml: hyperbole, dark jokes, t
 relationship). A sentence is crisis when it is very close to a crisis line, or close to one
 and clearly closer to it than to anything that is not crisis. The thresholds were set on
 the training data, benchmarks/data/hyperbole.txt and the dev set (``benchmarks/crisis_bank.py``
-prints recall and false positives for a grid of them), never on the held-out sets.
+prints recall and false positives for a grid of them), never on the held-out sets. CLOSE went
+from 0.55 to 0.60 on 2026-12-02, from the whole pipeline on the spent sets (second blind round
+included): recall kept, everyday false positives from the bank 20 -> 14 of 249.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ TABLES = Path(__file__).resolve().parent.parent / "components" / "safety_tables"
 CRISIS_FILE = TABLES / "crisis_bank.txt"
 
 SURE = 0.80  # this close to a crisis line is crisis, whatever else it is close to
-CLOSE = 0.55  # this close is crisis when it is also ...
+CLOSE = 0.60  # this close is crisis when it is also ...
 MARGIN = 0.05  # ... this much closer to the crisis line than to anything else
 
 

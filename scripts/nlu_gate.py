@@ -67,7 +67,7 @@ def main() -> int:
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday2", "everyday", "everyday_regression")}
+                for name in ("everyday3", "everyday_round2", "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     spent.print()
@@ -84,13 +84,13 @@ def main() -> int:
         ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
         ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
         ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
-        ("everyday2 (blind): crisis false positives", fp["everyday2"], "<=",
+        ("everyday3 (blind): crisis false positives", fp["everyday3"], "<=",
          BLIND_FLOORS["false_positives"], 0.02),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
         ("spent: moments recall", spent.recall(MOMENT), ">=", 0.80, 0.90),
         ("spent: crisis recall", spent.recall(CRISIS), ">=", 0.85, 1.0),
         *((f"{name} (spent): crisis false positives", fp[name], "<=", 0.035, 0.02)
-          for name in ("everyday", "everyday_regression")),
+          for name in ("everyday_round2", "everyday", "everyday_regression")),
         ("regression: intent accuracy", intent, ">=", 0.92, 0.92),
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),

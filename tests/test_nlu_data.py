@@ -114,8 +114,9 @@ def lines(name: str) -> List[str]:
             if line.strip() and not line.startswith("#")]
 
 
-EVERYDAY = lines("everyday2.txt")
-EVERYDAY_SPENT = lines("everyday.txt") + lines("everyday_regression.txt")
+EVERYDAY = lines("everyday3.txt")
+EVERYDAY_SPENT = [line for name in ("everyday.txt", "everyday_regression.txt",
+                                    "everyday_round2.txt") for line in lines(name)]
 MIXED = [item["text"] for name in ("mixed.yml", "mixed2.yml")
          for item in yaml.safe_load((ROOT / "tests" / "mixed" / name).read_text())]
 

@@ -118,6 +118,7 @@ NOT_CRISIS = [
     "if he lies to me again i'm not going to stick around",
     "my grandma is planning her own funeral playlist, she's very organised",
     "the quarterly review lasted three hours and i lost the will to live by slide forty",
+    "i would rather stab myself with a spoon than go to another work quiz night",
     "",
 ]
 
