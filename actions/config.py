@@ -42,6 +42,7 @@ class Settings:
     rate_per_sender: int = 30
     rate_per_ip: int = 120
     rate_window_seconds: float = 60.0
+    socketio_message_queue: str = ""
 
     @property
     def api_token_file(self) -> Path:
@@ -126,4 +127,5 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rate_per_sender=int(_get(env, "RATE_LIMIT_PER_SENDER", "30")),
         rate_per_ip=int(_get(env, "RATE_LIMIT_PER_IP", "120")),
         rate_window_seconds=float(_get(env, "RATE_LIMIT_WINDOW_SECONDS", "60")),
+        socketio_message_queue=_get(env, "SOCKETIO_MESSAGE_QUEUE", ""),
     )

@@ -93,6 +93,24 @@ class PostgresServer:
         )
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server (fast shutdown), wait ``down_seconds``, start it again."""
+        data = str(self.dir / "data")
+        self._run(_postgres_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
+        time.sleep(down_seconds)
+        self._run(
+            _postgres_bin("pg_ctl"),
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        wait_port(self.port)
+
     def stop(self) -> None:
         try:
             self._run(
