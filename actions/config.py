@@ -74,7 +74,10 @@ class Settings:
         return {
             "ACTION_SERVER_URL": self.action_server_url,
             "TRACKER_DB_URL": self.tracker_db_url,
-            "LOCK_STORE_TYPE": "redis" if self.redis_host else "in_memory",
+            # Rasa's "redis" type loses tickets across servers (stores/lock_store.py).
+            "LOCK_STORE_TYPE": (
+                "stores.lock_store.SerialRedisLockStore" if self.redis_host else "in_memory"
+            ),
             "REDIS_HOST": self.redis_host,
             "REDIS_PORT": self.redis_port,
             "REDIS_PASSWORD": self.redis_password,

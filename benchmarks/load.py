@@ -121,13 +121,15 @@ async def person(
     result: Result,
     rng: random.Random,
     script: Sequence[str] = SCRIPT,
-    senders: Optional[List[str]] = None,
+    sent: Optional[Dict[str, List[str]]] = None,
 ) -> None:
-    """One simulated person: conversations back to back until ``until`` (monotonic)."""
+    """One simulated person: conversations back to back until ``until`` (monotonic).
+
+    ``sent`` collects, per sender, the texts that were answered (the cluster tests
+    compare them with the trackers).
+    """
     while time.monotonic() < until:
         sender = f"load-{uuid.uuid4().hex[:12]}"
-        if senders is not None:
-            senders.append(sender)
         for text in script:
             if think:
                 await asyncio.sleep(rng.expovariate(1 / think))
@@ -140,6 +142,8 @@ async def person(
                 result.errors += 1
                 continue
             result.latencies.append(time.perf_counter() - started)
+            if sent is not None:
+                sent.setdefault(sender, []).append(text)
             if not replies:
                 result.empty += 1
 
@@ -152,7 +156,7 @@ async def load(
     duration: float,
     seed: int = 0,
     script: Sequence[str] = SCRIPT,
-    senders: Optional[List[str]] = None,
+    sent: Optional[Dict[str, List[str]]] = None,
 ) -> Result:
     """Run ``people`` simulated people for ``duration`` seconds against ``url``."""
     result = Result()
@@ -164,7 +168,7 @@ async def load(
         await asyncio.gather(
             *(
                 person(http, url, token, think, until, result, random.Random(seed + i), script,
-                       senders)
+                       sent)
                 for i in range(people)
             )
         )

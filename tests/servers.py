@@ -93,15 +93,16 @@ class PostgresServer:
         )
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
-    def restart(self, down_seconds: float = 0.0) -> None:
-        """Stop the server (fast shutdown), wait ``down_seconds``, start it again."""
-        data = str(self.dir / "data")
-        self._run(_postgres_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
-        time.sleep(down_seconds)
+    def halt(self) -> None:
+        """Stop the server (fast shutdown), keeping its data."""
+        self._run(_postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port and data."""
         self._run(
             _postgres_bin("pg_ctl"),
             "-D",
-            data,
+            str(self.dir / "data"),
             "-l",
             str(self.dir / "log"),
             "-w",
@@ -110,6 +111,12 @@ class PostgresServer:
             "start",
         )
         wait_port(self.port)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server, wait ``down_seconds``, start it again."""
+        self.halt()
+        time.sleep(down_seconds)
+        self.resume()
 
     def stop(self) -> None:
         try:
