@@ -16,8 +16,9 @@ msgs/s, p50/p95/p99 latency and errors, the resident memory of every server proc
 project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
 Reproduce: `.venv/bin/python benchmarks/load.py --runs 3` (about 15 min on 2 cores);
-`--quick` for one short run; `--url URL --token T` to load servers already running
-(e.g. the cluster's nginx, scripts/cluster.py) without the stock bot.
+`--quick` for one short run; `--cluster 1 2` loads scripts/cluster.py's nginx with one,
+then two replicas (PostgreSQL, Redis) instead; `--url URL --token T` loads servers
+already running.
 """
 
 import argparse
@@ -280,6 +281,35 @@ class ProjectBot(Bot):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class ClusterBot(Bot):
+    """scripts/cluster.py with ``replicas`` Rasa/action pairs, loaded through nginx."""
+
+    def __init__(self, replicas: int) -> None:
+        from cluster import Cluster  # scripts/cluster.py
+
+        self.name = f"cluster{replicas}"
+        self.cluster = Cluster(
+            directory=ROOT / "var" / f"bench-cluster-{replicas}",
+            port=free_port(),
+            replicas=replicas,
+            extra=dict(BENCH_LIMITS),
+        )
+        started = time.perf_counter()
+        self.cluster.start()
+        self.url, self.token = self.cluster.url, self.cluster.token
+        self.ready = wait_first_answer(self.url, self.token, started)
+
+    def processes(self) -> Dict[str, int]:  # noqa: D102
+        named = {}
+        for i, pair in enumerate(self.cluster.pairs):
+            named[f"actions-{i + 1}"] = pair.processes[0].pid
+            named[f"rasa-{i + 1}"] = pair.processes[1].pid
+        return named
+
+    def stop(self) -> None:  # noqa: D102
+        self.cluster.stop()
+
+
 def stock_model(log: Callable[[str], None]) -> Path:
     """The stock bot's folder (`rasa init --no-prompt`, trained once and cached)."""
     bot = STOCK_DIR / "bot"
@@ -371,7 +401,13 @@ def one_run(bots: Sequence[str], duration: float, seed: int, log: Callable[[str]
     """Start each bot, load it, measure its memory, stop it."""
     figures: Dict[str, Any] = {}
     for which in bots:
-        bot: Bot = ProjectBot(extra) if which == "pause" else StockBot(stock_model(log))
+        bot: Bot
+        if which == "pause":
+            bot = ProjectBot(extra)
+        elif which.startswith("cluster"):
+            bot = ClusterBot(int(which[len("cluster"):]))
+        else:
+            bot = StockBot(stock_model(log))
         try:
             log(f"  {which}: ready in {bot.ready:.1f} s, loading...")
             results = run_loads(bot.url, bot.token, duration, seed)
@@ -423,6 +459,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per load")
     parser.add_argument("--quick", action="store_true", help="one run, 6 s per load")
     parser.add_argument("--only", choices=["pause", "stock"], help="load one bot only")
+    parser.add_argument("--cluster", type=int, nargs="+", metavar="N",
+                        help="load scripts/cluster.py with N replicas (through nginx) instead")
     parser.add_argument("--url", help="load servers already running there (no stock bot)")
     parser.add_argument("--token", default="", help="the API token of --url")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -446,6 +484,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(report(runs, bots))
         return 0
     bots = (args.only,) if args.only else ("pause", "stock")
+    if args.cluster:
+        bots = tuple(f"cluster{n}" for n in args.cluster)
     for i in range(args.runs):
         log(f"run {i + 1}/{args.runs}")
         runs.append(one_run(bots, args.duration, i * 1000, log, extra))

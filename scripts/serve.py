@@ -251,6 +251,7 @@ def start(
             )
         )
     try:
+        waits = []
         for name, command, health in commands:
             output: Optional[TextIO] = None
             if log_dir is not None:
@@ -266,7 +267,13 @@ def start(
                 start_new_session=True,
             )
             servers.processes.append(process)
-            wait_for(health, timeout, process)
+            waits.append((health, process))
+            if name == "rasa":  # the web app waits for Rasa; the action server need not
+                for url, started in waits:
+                    wait_for(url, timeout, started)
+                waits.clear()
+        for url, started in waits:
+            wait_for(url, timeout, started)
     except BaseException:
         servers.stop()
         raise

@@ -32,6 +32,7 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
+from stores.action_results import install_validator_cache
 from stores.crypto import Cipher, default_cipher
 from stores.forget import FORGET_SLOT
 from stores.migrations import (
@@ -58,6 +59,18 @@ def turn_failed() -> bool:
     return _unavailable.get()
 
 
+def _sqlite_wal(connection: Any, record: Any) -> None:
+    """SQLite in WAL mode, synced at checkpoints: a commit is no longer an fsync.
+
+    A crash of the machine may lose the last turns, never corrupt the file; one turn's
+    events still commit together.
+    """
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _is_marker(event: Event) -> bool:
     return isinstance(event, SlotSet) and event.key == FORGET_SLOT and bool(event.value)
 
@@ -77,12 +90,15 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         if host and host.startswith("sqlite:///"):
             Path(host[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+        install_validator_cache()  # this store is loaded once, by the Rasa server
         # Test each pooled connection before use: after a database restart the pool's
         # connections are dead, and each would fail one turn.
         old: Any = self.engine  # type: ignore[has-type]
         url = old.url
         old.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cipher = cipher or default_cipher()
         events = self.SQLEvent.__table__
