@@ -16,9 +16,9 @@ msgs/s, p50/p95/p99 latency and errors, the resident memory of every server proc
 project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
 Reproduce: `.venv/bin/python benchmarks/load.py --runs 3` (about 15 min on 2 cores);
-`--quick` for one short run; `--cluster 1 2` loads scripts/cluster.py's nginx with one,
-then two replicas (PostgreSQL, Redis) instead; `--url URL --token T` loads servers
-already running.
+`--quick` for one short run; `--cluster 2 1` loads scripts/cluster.py's nginx with two,
+then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times);
+`--url URL --token T` loads servers already running.
 """
 
 import argparse
@@ -397,9 +397,12 @@ def run_loads(bot_url: str, token: str, duration: float, seed: int) -> Dict[str,
 
 
 def one_run(bots: Sequence[str], duration: float, seed: int, log: Callable[[str], None],
-            extra: Dict[str, str]) -> Dict[str, Any]:
-    """Start each bot, load it, measure its memory, stop it."""
-    figures: Dict[str, Any] = {}
+            extra: Dict[str, str], repeat: int = 1) -> List[Dict[str, Any]]:
+    """Start each bot, load it (``repeat`` times), measure its memory, stop it.
+
+    Returns one figures dict per repetition (the start-up figures are the same in each).
+    """
+    figures: List[Dict[str, Any]] = [{} for _ in range(repeat)]
     for which in bots:
         bot: Bot
         if which == "pause":
@@ -410,9 +413,11 @@ def one_run(bots: Sequence[str], duration: float, seed: int, log: Callable[[str]
             bot = StockBot(stock_model(log))
         try:
             log(f"  {which}: ready in {bot.ready:.1f} s, loading...")
-            results = run_loads(bot.url, bot.token, duration, seed)
-            figures[which] = {"ready": bot.ready, "loads": results,
-                              "rss": memory(bot.processes())}
+            at_ready = memory(bot.processes())
+            for i in range(repeat):
+                results = run_loads(bot.url, bot.token, duration, seed + i)
+                figures[i][which] = {"ready": bot.ready, "loads": results,
+                                     "rss": memory(bot.processes()), "rss_ready": at_ready}
         finally:
             bot.stop()
     return figures
@@ -447,6 +452,11 @@ def report(runs: List[Dict[str, Any]], bots: Sequence[str]) -> str:
             f"{n} {median([run[which]['rss'][n] for run in runs]):.0f} MB" for n in names)
         total = median([sum(run[which]["rss"].values()) for run in runs])
         lines.append(f"{which}: RSS after the load: {rss}; all {total:.0f} MB")
+        if "rss_ready" in runs[0][which]:
+            ready_rss = ", ".join(
+                f"{n} {median([run[which]['rss_ready'][n] for run in runs]):.0f} MB"
+                for n in names)
+            lines.append(f"{which}: RSS when ready (before any load): {ready_rss}")
         lines.append(f"{which}: start to first answer: "
                      f"{median([run[which]['ready'] for run in runs]):.1f} s")
     return "\n".join(lines)
@@ -486,14 +496,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     bots = (args.only,) if args.only else ("pause", "stock")
     if args.cluster:
         bots = tuple(f"cluster{n}" for n in args.cluster)
-    for i in range(args.runs):
+    if args.cluster:  # a cluster takes minutes to start: start once, load --runs times
+        runs = one_run(bots, args.duration, 0, log, extra, repeat=args.runs)
+    for i in range(0 if args.cluster else args.runs):
         log(f"run {i + 1}/{args.runs}")
-        runs.append(one_run(bots, args.duration, i * 1000, log, extra))
+        runs += one_run(bots, args.duration, i * 1000, log, extra)
     print(report(runs, bots))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(
-            [{b: {"ready": r[b]["ready"], "rss": r[b]["rss"],
+            [{b: {"ready": r[b]["ready"], "rss": r[b]["rss"], "rss_ready": r[b].get("rss_ready"),
                   "loads": {n: {"rate": x.rate, "p50": x.percentile(50),
                                 "p95": x.percentile(95), "p99": x.percentile(99),
                                 "errors": x.errors, "empty": x.empty}
