@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data components pause -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test validate lint typecheck unit nlu-test story-test e2e browser bench clean
+.PHONY: help setup train run shell test validate lint typecheck unit nlu-test story-test e2e cluster cluster-test browser bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -62,7 +62,7 @@ typecheck: $(STAMPS)/venv ## mypy on actions/, components/, stores/, channels/ a
 	$(VENV)/bin/mypy
 
 unit: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system ## pytest: actions, components, stores, repository (SQLite and PostgreSQL)
-	$(PY) -m pytest -m "not e2e and not browser"
+	$(PY) -m pytest -m "not e2e and not browser and not cluster"
 
 nlu-test: $(MODEL) ## NLU gate: blind realistic and everyday sets, and the first set (scripts/nlu_gate.py)
 	$(PY) scripts/nlu_gate.py
@@ -73,11 +73,17 @@ story-test: $(MODEL) ## rasa test core on tests/test_stories.yml
 e2e: $(MODEL) $(STAMPS)/system ## End-to-end tests against running servers (REST, channels, restart, deletion)
 	$(PY) -m pytest -m "e2e"
 
+cluster: $(MODEL) $(STAMPS)/system $(STAMPS)/npm ## Two Rasa and two action servers behind nginx, PostgreSQL, Redis (scripts/cluster.py)
+	$(PY) scripts/cluster.py run
+
+cluster-test: $(MODEL) $(STAMPS)/system ## The cluster's tests: load through nginx, replicas alternating, a replica killed, PostgreSQL restarted
+	$(PY) -m pytest -m "cluster"
+
 browser: $(MODEL) $(STAMPS)/system $(STAMPS)/npm ## The web page in Chromium (Playwright)
 	$(PY) -m pytest -m "browser"
 
 test: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/system $(MODEL) ## Set up and run the whole suite
-	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e browser
+	$(MAKE) --no-print-directory validate lint typecheck unit nlu-test story-test e2e cluster-test browser
 
 bench: $(MODEL) ## Benchmarks: NLU (accuracy per set, parse latency, RSS), REST latency, safety layers
 	$(PY) benchmarks/nlu_benchmark.py --labels

@@ -50,6 +50,7 @@ class Settings:
     checkin_max_attempts: int = 5
     checkin_lease_seconds: float = 120.0
     test_clock_file: str = ""
+    socketio_message_queue: str = ""
 
     @property
     def checkin_channel_names(self) -> frozenset:
@@ -86,7 +87,10 @@ class Settings:
         return {
             "ACTION_SERVER_URL": self.action_server_url,
             "TRACKER_DB_URL": self.tracker_db_url,
-            "LOCK_STORE_TYPE": "redis" if self.redis_host else "in_memory",
+            # Rasa's "redis" type loses tickets across servers (stores/lock_store.py).
+            "LOCK_STORE_TYPE": (
+                "stores.lock_store.SerialRedisLockStore" if self.redis_host else "in_memory"
+            ),
             "REDIS_HOST": self.redis_host,
             "REDIS_PORT": self.redis_port,
             "REDIS_PASSWORD": self.redis_password,
@@ -148,4 +152,5 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         checkin_lease_seconds=float(_get(env, "CHECKIN_LEASE_SECONDS", "120")),
         # Tests only: a file holding seconds to add to the scheduler's clock.
         test_clock_file=_get(env, "PAUSE_TEST_CLOCK_FILE", ""),
+        socketio_message_queue=_get(env, "SOCKETIO_MESSAGE_QUEUE", ""),
     )

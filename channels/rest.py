@@ -4,7 +4,9 @@
 the bot's messages (``[{"recipient_id": ..., "text": ...}]``), as Rasa's REST channel
 does. Unlike Rasa's, the client cannot choose the input channel or the metadata stored
 with the message, and the sender it names is only ever a REST sender: ``telegram:1`` sent
-here is the conversation ``rest:telegram:1``, never Telegram's ``telegram:1``.
+here is the conversation ``rest:telegram:1``, never Telegram's ``telegram:1``. When the
+conversation store fails during the turn, the answer is 503 with an error, not the reply
+Rasa makes up from an empty conversation.
 
 credentials.yml::
 
@@ -22,8 +24,12 @@ from sanic.response import HTTPResponse
 from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard, read_message
 from channels.identity import scoped
+from stores.tracker_store import begin_turn, turn_failed
 
 logger = logging.getLogger(__name__)
+
+#: The answer when the conversation could not be read or kept (stores/tracker_store.py).
+STORE_DOWN = "the conversation can't be reached right now; nothing was kept, please try again"
 
 
 class RestInput(InputChannel):
@@ -56,6 +62,7 @@ class RestInput(InputChannel):
                 message = checkin_message(checkin_id)
                 await on_new_message(UserMessage(message, collector, to, input_channel="rest"))
 
+            begin_turn()
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender_id, input_channel=self.name())
@@ -64,6 +71,9 @@ class RestInput(InputChannel):
             except Exception:  # logged without the message; the client gets no trace
                 logger.exception("rest: handling a message failed")
                 return response.json({"error": "the message could not be handled"}, status=500)
+            if turn_failed():  # Rasa answered from an empty, in-memory conversation
+                logger.warning("rest: the conversation store was unavailable; turn not kept.")
+                return response.json({"error": STORE_DOWN}, status=503)
             return response.json(collector.messages)
 
         return webhook

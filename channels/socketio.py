@@ -22,6 +22,10 @@ Two things credentials.yml cannot change in Rasa 3.6's ``SocketIOInput``:
   that socket. Anything else is refused, logged (without the message) and not
   processed, and the socket is disconnected. The sender id is ``socketio:<session id>``
   (channels/identity.py).
+* With ``SOCKETIO_MESSAGE_QUEUE`` set (a Redis URL, ``redis://host:6379/2``), the
+  server's client manager is python-socketio's ``AsyncRedisManager``: a bot message
+  emitted on one Rasa replica reaches the sockets of that session held by any other
+  replica. Off by default (one process needs no queue).
 
 credentials.yml::
 
@@ -39,7 +43,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 from sanic.request import Request
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from actions import sessions
 from actions.config import Settings, load_settings
@@ -57,6 +61,30 @@ except ImportError:  # pragma: no cover - Rasa always installs Sanic-CORS
     SANIC_CORS_EVALUATED = "_sanic_cors_e"
 
 logger = logging.getLogger(__name__)
+
+#: The Redis channel the replicas' socket.io servers share.
+MESSAGE_QUEUE_CHANNEL = "pause-socketio"
+
+
+def use_message_queue(sio: AsyncServer, url: str) -> Callable[[Sanic, Any], Awaitable[None]]:
+    """Make ``sio`` deliver its emits through Redis at ``url``, to every replica.
+
+    Returns the ``before_server_start`` listener that starts the manager's listener
+    task (python-socketio would start it only at the first socket of this replica,
+    and a replica without sockets must still hear its peers' emits for them).
+    """
+    manager = AsyncRedisManager(url, channel=MESSAGE_QUEUE_CHANNEL)
+    sio.manager = manager
+    manager.set_server(sio)
+    sio.manager_initialized = False
+
+    async def start_listening(app: Sanic, loop: Any) -> None:
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            manager.initialize()
+
+    return start_listening
+
 
 def allowed_origins(settings: Optional[Settings] = None) -> List[str]:
     """Return the origins that may connect: the web page's, and only that one.
@@ -111,6 +139,11 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             namespace=self.namespace,
         )
         sio.on("disconnect", self._disconnect_handler(), namespace=self.namespace)
+        if settings.socketio_message_queue:
+            blueprint.listener("before_server_start")(
+                use_message_queue(sio, settings.socketio_message_queue)
+            )
+            logger.info("socket.io shares its emits with the other replicas through Redis.")
         blueprint.listener("before_server_start")(self._leave_cors_to_engineio)
         install_guard(blueprint)
         self._on_new_message = on_new_message

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, from Debian's registry: Chromium for the browser tests,
-# PostgreSQL and Redis servers for the storage tests. Installs only what is missing.
+# PostgreSQL and Redis servers for the storage tests, nginx for the cluster (scripts/cluster.py). Installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 # Fonts so that screenshots show text.
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
@@ -25,6 +26,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts services on install; the tests start their own servers on other ports.
-for service in redis-server postgresql; do
+for service in redis-server postgresql nginx; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done

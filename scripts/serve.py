@@ -253,6 +253,7 @@ def start(
             )
         )
     try:
+        waits = []
         for name, command, health in commands:
             output: Optional[TextIO] = None
             if log_dir is not None:
@@ -268,8 +269,14 @@ def start(
                 start_new_session=True,
             )
             servers.processes.append(process)
-            if health is not None:
-                wait_for(health, timeout, process)
+            if health is not None:  # the scheduler has no health route
+                waits.append((health, process))
+            if name == "rasa":  # the web app waits for Rasa; the action server need not
+                for url, started in waits:
+                    wait_for(url, timeout, started)
+                waits.clear()
+        for url, started in waits:
+            wait_for(url, timeout, started)
     except BaseException:
         servers.stop()
         raise

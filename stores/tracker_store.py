@@ -9,22 +9,30 @@ Rasa's ``SQLTrackerStore`` appends the events of each turn as JSON. This subclas
   deletes every stored event of that sender, in the same transaction, and keeps only
   what came after the marker;
 * migrates an existing database once (stores/migrations.py): sender ids scoped by
-  channel, then plain events encrypted.
+  channel, then plain events encrypted;
+* notes when the database could not be read or written during a turn
+  (:func:`turn_failed`). Rasa wraps every tracker store in ``FailSafeTrackerStore``,
+  which then silently answers from an empty conversation kept in memory; a channel
+  asks :func:`turn_failed` after the turn and tells the person instead.
 
 SQLite and PostgreSQL work alike (``url`` is a full SQLAlchemy URL).
 """
 
 import json
 import logging
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Text
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.exc import SQLAlchemyError
 
+from stores.action_results import install_validator_cache
 from stores.crypto import Cipher, default_cipher
 from stores.forget import FORGET_SLOT
 from stores.migrations import (
@@ -36,6 +44,31 @@ from stores.migrations import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: True once this turn (this asyncio task) failed to read or write the database.
+_unavailable: ContextVar[bool] = ContextVar("pause_tracker_store_unavailable", default=False)
+
+
+def begin_turn() -> None:
+    """Start watching the store for the turn about to run in this task."""
+    _unavailable.set(False)
+
+
+def turn_failed() -> bool:
+    """Whether the store failed during this task's turn (see :func:`begin_turn`)."""
+    return _unavailable.get()
+
+
+def _sqlite_wal(connection: Any, record: Any) -> None:
+    """SQLite in WAL mode, synced at checkpoints: a commit is no longer an fsync.
+
+    A crash of the machine may lose the last turns, never corrupt the file; one turn's
+    events still commit together.
+    """
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _is_marker(event: Event) -> bool:
@@ -57,6 +90,16 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         if host and host.startswith("sqlite:///"):
             Path(host[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+        install_validator_cache()  # this store is loaded once, by the Rasa server
+        # Test each pooled connection before use: after a database restart the pool's
+        # connections are dead, and each would fail one turn.
+        old: Any = self.engine  # type: ignore[has-type]
+        url = old.url
+        old.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cipher = cipher or default_cipher()
         events = self.SQLEvent.__table__
         run_once(self.engine, SCOPED_IDENTITIES, scope_tracker_events(events))  # type: ignore
@@ -79,6 +122,13 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the turn's events, or forget the sender when the turn asks to."""
+        try:
+            await self._save(tracker)
+        except SQLAlchemyError:
+            _unavailable.set(True)
+            raise
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             new_events: List[Event] = list(self._additional_events(session, tracker))
@@ -100,11 +150,17 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         """Read and decrypt the conversation's events (as Rasa's store does, otherwise)."""
-        with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [json.loads(self.cipher.decrypt(row.data) or "{}") for row in rows]
+        try:
+            with self.session_scope() as session:
+                rows = self._event_query(
+                    session,
+                    sender_id,
+                    fetch_events_from_all_sessions=fetch_events_from_all_sessions,
+                ).all()
+                events = [json.loads(self.cipher.decrypt(row.data) or "{}") for row in rows]
+        except SQLAlchemyError:
+            _unavailable.set(True)
+            raise
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None

@@ -93,6 +93,31 @@ class PostgresServer:
         )
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
+    def halt(self) -> None:
+        """Stop the server (fast shutdown), keeping its data."""
+        self._run(_postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port and data."""
+        self._run(
+            _postgres_bin("pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        wait_port(self.port)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server, wait ``down_seconds``, start it again."""
+        self.halt()
+        time.sleep(down_seconds)
+        self.resume()
+
     def stop(self) -> None:
         try:
             self._run(

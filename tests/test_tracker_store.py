@@ -88,3 +88,28 @@ async def test_existing_conversations_migrate_to_scoped_ids_once(empty_url: str)
         assert senders == {"telegram:12345", "rest:me", "slack:U1", "unknown:nobody"}
         assert [e.type_name for e in (await store.retrieve("telegram:12345")).events] == ["user"]
         store.engine.dispose()
+
+
+async def test_a_turn_that_could_not_reach_the_database_is_noted(store, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from stores.tracker_store import begin_turn, turn_failed
+
+    tracker = DialogueStateTracker("alice", DOMAIN.slots)
+    tracker.update(UserUttered("hi", {"name": "greet"}))
+    begin_turn()
+    await store.save(tracker)
+    assert await store.retrieve("alice") is not None and not turn_failed()
+
+    def down() -> None:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(store, "session_scope", down)
+    with pytest.raises(OperationalError):
+        await store.retrieve("alice")
+    assert turn_failed()
+    begin_turn()  # the next turn starts clean
+    assert not turn_failed()
+    with pytest.raises(OperationalError):
+        await store.save(tracker)
+    assert turn_failed()
