@@ -1,19 +1,23 @@
 """The NLU gate of `make test`: the trained model on the held-out sets, side by side.
 
-- tests/nlu_realistic/: written blind (by someone who never saw the training data) in the
-  style real people use. Issue 8's targets: intent+topic accuracy >= 0.90, moments
+Blind (written by people who never saw the training data, in the style real people use;
+none of their misses is ever printed), held to issue 8's targets:
+- tests/nlu_realistic2/: questions and moments of the second blind round, and the crisis
+  messages of the third (crisis.yml). Targets: intent+topic accuracy >= 0.90, moments
   (share_experience) recall >= 0.90, crisis recall = 1.0.
-- tests/safety/everyday.txt (blind) and everyday_regression.txt (spent): everyday and
-  relationship messages, hyperbole included, none a risk. Target: at most 2% read as crisis.
+- tests/safety/everyday3.txt (third round): everyday and relationship lines, hyperbole and
+  dark jokes included, none a risk. Target: at most 2% read as crisis.
+Spent (their errors were studied; regression sets now):
+- tests/nlu_realistic/ (the first round, and the second round's crisis messages),
+  tests/safety/everyday.txt, everyday_regression.txt and everyday_round2.txt.
+- tests/nlu/: the first held-out set (same author as the first training data), with its old
+  gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
+Reported, not gated: tests/mixed/mixed2.yml (blind) and mixed.yml, a moment and a question
+in one message.
 
-Each figure has the issue's target and a floor. The floor is the level this model measured
-when the sets were first used (2026-12-01), less a message or two of slack; falling below a
-floor fails the gate. A figure between its floor and its target is printed as BELOW TARGET:
-the targets for moments, crisis recall and false positives are not met yet (see README).
-- tests/nlu/: the first held-out set (same author as the first training data), kept as a
-  regression set with its old gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92,
-  crisis recall = 1.0.
-- tests/mixed/mixed.yml: a moment and a question in one message; reported, not gated.
+Each figure has the issue's target and a floor: the level measured when the set was first
+used, less a message or two. Below a floor the gate fails; between floor and target it
+prints BELOW TARGET (see the README for which targets are not met).
 Reproduce: `make nlu-test`.
 """
 
@@ -54,8 +58,10 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
-# Floors of the second blind set, measured on its first use (see the module docstring).
-BLIND_FLOORS = {"accuracy": 0.0, "moments": 0.0, "crisis": 0.0, "false_positives": 1.0}
+# Floors of the blind sets (questions and moments of the second round, crisis and everyday
+# lines of the third), at what the model measured on their first use on 2026-12-02 less a
+# message or two: accuracy 0.894, moments 46/50, crisis 58/70, everyday 21/249.
+BLIND_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_positives": 0.093}
 
 
 def main() -> int:
@@ -89,8 +95,11 @@ def main() -> int:
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
         ("spent: moments recall", spent.recall(MOMENT), ">=", 0.80, 0.90),
         ("spent: crisis recall", spent.recall(CRISIS), ">=", 0.85, 1.0),
+        # the second round's everyday lines: 20 of 249 when first used, 11 once studied
+        ("everyday_round2 (spent): crisis false positives", fp["everyday_round2"], "<=", 0.05,
+         0.02),
         *((f"{name} (spent): crisis false positives", fp[name], "<=", 0.035, 0.02)
-          for name in ("everyday_round2", "everyday", "everyday_regression")),
+          for name in ("everyday", "everyday_regression")),
         ("regression: intent accuracy", intent, ">=", 0.92, 0.92),
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
