@@ -227,56 +227,39 @@ class CheckinStore:
         )
         return self._move(where, now, status=ANSWERED) == 1
 
+    def _move_claimed(self, checkin_id: str, worker: str, now: datetime, **values: Any) -> bool:
+        """Moves a row that ``worker`` holds the claim of; True when it did."""
+        table = checkins_table
+        where = sa.and_(
+            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
+        )
+        return self._move(where, now, **values) == 1
+
     def release(
         self, checkin_id: str, worker: str, now: datetime, retry_at: datetime, error: str
     ) -> bool:
         """Claimed (by ``worker``) -> pending again, to be retried at ``retry_at``."""
-        table = checkins_table
-        where = sa.and_(
-            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
-        )
-        return (
-            self._move(
-                where, now, status=PENDING, due_at=retry_at, attempts=table.c.attempts + 1,
-                claimed_by=None, lease_until=None, last_error=error[:64],
-            )
-            == 1
+        return self._move_claimed(
+            checkin_id, worker, now, status=PENDING, due_at=retry_at,
+            attempts=checkins_table.c.attempts + 1, claimed_by=None, lease_until=None,
+            last_error=error[:64],
         )
 
     def postpone(self, checkin_id: str, worker: str, now: datetime, due_at: datetime) -> bool:
         """Claimed (by ``worker``) -> pending at ``due_at`` (quiet hours); not an attempt."""
-        table = checkins_table
-        where = sa.and_(
-            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
-        )
-        return (
-            self._move(
-                where, now, status=PENDING, due_at=due_at, claimed_by=None, lease_until=None
-            )
-            == 1
-        )
+        return self._move_claimed(checkin_id, worker, now, status=PENDING, due_at=due_at,
+                                  claimed_by=None, lease_until=None)
 
     def fail(self, checkin_id: str, worker: str, now: datetime, error: str) -> bool:
         """Claimed (by ``worker``) -> failed: delivery was tried too often."""
-        table = checkins_table
-        where = sa.and_(
-            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
-        )
-        return (
-            self._move(
-                where, now, status=FAILED, attempts=table.c.attempts + 1, lease_until=None,
-                last_error=error[:64],
-            )
-            == 1
-        )
+        return self._move_claimed(checkin_id, worker, now, status=FAILED,
+                                  attempts=checkins_table.c.attempts + 1, lease_until=None,
+                                  last_error=error[:64])
 
     def hold(self, checkin_id: str, worker: str, now: datetime) -> bool:
         """Claimed (by ``worker``) -> held: the page is closed; shown on the next visit."""
-        table = checkins_table
-        where = sa.and_(
-            table.c.id == checkin_id, table.c.status == CLAIMED, table.c.claimed_by == worker
-        )
-        return self._move(where, now, status=HELD, claimed_by=None, lease_until=None) == 1
+        return self._move_claimed(checkin_id, worker, now, status=HELD, claimed_by=None,
+                                  lease_until=None)
 
     def claim_held(
         self, user_id: str, worker: str, now: datetime, lease_seconds: float

@@ -64,18 +64,7 @@ class PostgresServer:
             "--encoding=UTF8",
             "--no-sync",
         )
-        self._run(
-            _postgres_bin("pg_ctl"),
-            "-D",
-            data,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
-        wait_port(self.port)
+        self.resume()
         return self
 
     def create_database(self, name: str) -> str:
