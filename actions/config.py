@@ -44,7 +44,7 @@ class Settings:
     rate_window_seconds: float = 60.0
     checkin_quiet_hours: str = "22:00-08:00"
     checkin_timezone: str = ""
-    checkin_channels: str = "telegram,socketio"
+    checkin_channels: str = "telegram,slack,socketio"
     checkin_poll_seconds: float = 10.0
     checkin_retry_seconds: float = 30.0
     checkin_max_attempts: int = 5
@@ -145,7 +145,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rate_window_seconds=float(_get(env, "RATE_LIMIT_WINDOW_SECONDS", "60")),
         checkin_quiet_hours=env.get("CHECKIN_QUIET_HOURS", "22:00-08:00"),
         checkin_timezone=_get(env, "CHECKIN_TIMEZONE", ""),
-        checkin_channels=env.get("CHECKIN_CHANNELS", "telegram,socketio"),
+        checkin_channels=env.get("CHECKIN_CHANNELS", "telegram,slack,socketio"),
         checkin_poll_seconds=float(_get(env, "CHECKIN_POLL_SECONDS", "10")),
         checkin_retry_seconds=float(_get(env, "CHECKIN_RETRY_SECONDS", "30")),
         checkin_max_attempts=int(_get(env, "CHECKIN_MAX_ATTEMPTS", "5")),

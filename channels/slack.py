@@ -166,8 +166,13 @@ class SlackInput(RasaSlackInput):
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
     ) -> SlackOutput:
-        """A client that answers in ``channel`` (the DM or the channel of the event)."""
-        out = SlackOutput(self.slack_token, channel or self.slack_channel, thread_id, self.proxy)
+        """A client that answers in ``channel`` (the DM or the channel of the event).
+
+        Without a channel (a message Pause starts, such as a check-in, through the HTTP API's
+        ``output_channel=latest``), it writes to the person's own DM with the app, never to
+        ``slack_channel``: what the person wrote must not appear in a shared channel.
+        """
+        out = SlackOutput(self.slack_token, channel, thread_id, self.proxy)
         if self.api_base_url:
             base_url = self.api_base_url.rstrip("/") + "/"
             out.client = AsyncWebClient(self.slack_token, proxy=self.proxy, base_url=base_url)

@@ -1,4 +1,5 @@
-"""Check-ins end to end on Telegram: real servers and scheduler, the fake Bot API, a test clock.
+"""Check-ins end to end on Telegram and Slack: real servers and scheduler, the fake platform
+APIs, a test clock.
 
 The scheduler's clock is moved forward through ``PAUSE_TEST_CLOCK_FILE`` (read only when
 that variable is set, as here); the action server keeps the real time, so a check-in
@@ -17,7 +18,8 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from tests.channels.clients import Assistant, buttons_of, credentials
+from channels.rendering import parse, plain
+from tests.channels.clients import Assistant, buttons_of, credentials, text_of
 from tests.channels.conftest import ROOT, serve, start_servers
 from tests.channels.fakes import Call, FakeSlack, FakeTelegram
 from tests.channels.test_telegram_e2e import as_buttons, html_of
@@ -37,7 +39,10 @@ class Servers:
         self.clock = tmp / "clock"
         self.clock.write_text("0")
         self.credentials = tmp / "credentials.yml"
-        self.credentials.write_text(yaml.safe_dump(credentials(telegram, slack)))
+        channels = credentials(telegram, slack)
+        # A shared channel is configured too: a check-in must still go to the person's DM.
+        channels["channels.slack.SlackInput"]["slack_channel"] = "CSHARED"
+        self.credentials.write_text(yaml.safe_dump(channels))
         self.db = tmp / "var" / "reflections.db"
         self.overrides = {
             "PAUSE_VAR_DIR": str(tmp / "var"),
@@ -50,7 +55,7 @@ class Servers:
             "CHECKIN_POLL_SECONDS": "0.5",
             "CHECKIN_QUIET_HOURS": "off",
             "CHECKIN_TIMEZONE": "UTC",
-            "CHECKIN_CHANNELS": "telegram,rest",
+            "CHECKIN_CHANNELS": "telegram,slack,rest",
             "CHECKIN_LEASE_SECONDS": "7200",  # longer than the clock moves: leases hold
             **RELAXED_LIMITS,
         }
@@ -232,3 +237,36 @@ def test_on_rest_the_checkin_is_kept_for_the_next_message(
     [answer] = servers.say_rest(me, "I didn't text her, it passed")
     assert answer["text"] == responses["utter_checkin_passed"][0]["text"]
     assert all(QUESTION not in (r.get("text") or "") for r in servers.say_rest(me, "thanks"))
+
+
+def test_on_slack_the_checkin_arrives_in_the_persons_own_dm(
+    servers: Servers, responses: Dict[str, Any]
+) -> None:
+    number = random.randint(10**6, 10**7)
+    me, dm = f"U{number}", f"D{number}"
+    bot = servers.client
+    servers.clock.write_text("0")
+    bot.say_slack(me, dm, "start the exercise", expect=2)
+    for typed in ("feeling smothered", "she asked me to meet her parents", "a tight chest"):
+        bot.say_slack(me, dm, typed)
+    replies = bot.say_slack(me, dm, "I need space")
+    replies = bot.tap_slack(me, replies[-1], '/affirm{"choice": "protection"}')
+    replies = bot.tap_slack(me, replies[-1], '/affirm{"choice": "an hour"}')
+    replies = bot.tap_slack(me, replies[-1], "/skip_step", expect=2)
+    offer = replies[-1]
+    assert "check in when the wait is up" in offer.params["text"]
+    [confirmed] = bot.tap_slack(me, offer, '/schedule_checkin{"choice": "wait"}')
+    assert confirmed.params["text"].startswith("Okay. I'll check in on ")
+    mark = bot.slack.mark()
+    servers.clock.write_text("3700")
+
+    def questions() -> List[Call]:
+        return [c for c in bot.slack.since(mark, "chat.postMessage")
+                if QUESTION in c.params["text"]]
+
+    bot.slack.wait(lambda: bool(questions()), 60)
+    time.sleep(3)  # six more scheduler ticks: nothing else may arrive
+    sent = questions()
+    assert [c.params["channel"] for c in sent] == [me]  # the person's own DM, once
+    [answer] = bot.tap_slack(me, sent[0], '/affirm{"choice": "passed"}')
+    assert answer.params["text"] == plain(parse(text_of(responses, "utter_checkin_passed")))

@@ -82,13 +82,14 @@ def test_the_whole_exercise_by_taps_and_typed_answers(
         assert section(replies[-1]) == mrkdwn_of(responses, asked), asked
         assert as_buttons(replies[-1]) == buttons_of(responses, asked), asked
 
-    replies = assistant.say_slack(user, dm, LONG_ANSWER, expect=3)  # step 7, typed
-    summary = replies[:-1]
+    replies = assistant.say_slack(user, dm, LONG_ANSWER, expect=4)  # step 7, typed
+    summary, saved, offer = replies[:-2], replies[-2], replies[-1]
     assert len(summary) >= 2 and all(len(section(c)) <= 3000 for c in summary)
     assert all(len(c.json("blocks")) == 1 for c in summary)  # buttons only on the last
     joined = " ".join(section(c) for c in summary)
     assert joined.count("spend the whole weekend alone at home") == 45
-    assert section(replies[-1]) == mrkdwn_of(responses, "utter_reflection_saved")
+    assert section(saved) == mrkdwn_of(responses, "utter_reflection_saved")
+    assert as_buttons(offer) == buttons_of(responses, "utter_checkin_offer")  # waits a day
 
     replies = assistant.say_slack(user, dm, "my map", expect=1)
     assert section(replies[0]).startswith("*Your map so far*")
