@@ -154,6 +154,7 @@ def test_webhooks_without_the_token_are_refused(
         ("PUT", "/conversations/telegram:{v}/tracker/events"),
         ("POST", "/model/parse"),
         ("GET", "/status"),
+        ("POST", "/webhooks/socketio/checkin"),  # the scheduler's route (check-ins)
     ],
 )
 @pytest.mark.parametrize(
