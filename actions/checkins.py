@@ -20,7 +20,17 @@ from actions.config import load_settings
 from actions.repository import Reflection, StoreUnavailable, default_repository
 from actions.topics import response_text
 from actions.vocabulary import SIGNAL_LABELS
-from pause.checkins import ACTED, PASSED, TALK, QuietHours, outcome_of, parse_due, zone, zone_label
+from pause.checkins import (
+    ACTED,
+    PASSED,
+    TALK,
+    QuietHours,
+    known_zone,
+    outcome_of,
+    parse_due,
+    zone,
+    zone_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +42,22 @@ CHOICES = {"tonight": "tonight", "tomorrow": "tomorrow"}
 _NOT_AN_ANSWER = {"", "skipped", "confirmed"}
 
 
-def _tz() -> Tuple[tzinfo, Optional[str]]:
-    """The zone to read times in: ``CHECKIN_TIMEZONE``, else the server's."""
-    name = load_settings().checkin_timezone or None
+def person_zone(tracker: Tracker) -> Optional[str]:
+    """The time zone the person's own device reported with their latest message, if any.
+
+    The web page sends the browser's (``customData.timeZone``, kept as the message's
+    metadata); other channels tell none. Only ever used to read and place their own times.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return known_zone((event.get("metadata") or {}).get("timeZone"))
+    return None
+
+
+def _tz(tracker: Optional[Tracker] = None) -> Tuple[tzinfo, Optional[str]]:
+    """The zone to read times in: the person's, else ``CHECKIN_TIMEZONE``, else the server's."""
+    name = (person_zone(tracker) if tracker is not None else None) or (
+        load_settings().checkin_timezone or None)
     return zone(name), name
 
 
@@ -46,9 +69,14 @@ def _when(due: datetime) -> Dict[str, Any]:
     }
 
 
-def due_time(text: Optional[str], now: datetime) -> Optional[datetime]:
-    """When to check in for ``text``, moved out of the quiet hours; None if it names none."""
-    tz, _ = _tz()
+def due_time(
+    text: Optional[str], now: datetime, tz: Optional[tzinfo] = None
+) -> Optional[datetime]:
+    """When to check in for ``text``, moved out of the quiet hours; None if it names none.
+
+    ``tz`` is the person's zone (``_tz``'s by default).
+    """
+    tz = tz or _tz()[0]
     due = parse_due(text, now, tz)
     if due is None:
         return None
@@ -65,7 +93,7 @@ def offer(
         return []
     if saved.channel not in settings.checkin_channel_names:
         return []
-    due = due_time(wait, repository.now())
+    due = due_time(wait, repository.now(), _tz(tracker)[0])
     if due is None:
         dispatcher.utter_message(response="utter_checkin_offer_no_time")
     else:
@@ -106,23 +134,25 @@ class ActionScheduleCheckin(Action):
             existing = repo.checkins.for_reflection(reflection.id)
             if existing is not None:
                 dispatcher.utter_message(
-                    response="utter_checkin_already", **_when(existing.due_at.astimezone(_tz()[0]))
+                    response="utter_checkin_already",
+                    **_when(existing.due_at.astimezone(_tz(tracker)[0])),
                 )
                 return [SlotSet(OFFERED, None)]
             now = repository.now()
             choice = next(tracker.get_latest_entity_values("choice"), None)
+            tz, tz_name = _tz(tracker)
             if choice in CHOICES:
-                due = due_time(CHOICES[choice], now)
+                due = due_time(CHOICES[choice], now, tz)
             elif choice == "wait":
-                due = due_time(reflection.answer("wait"), now)
+                due = due_time(reflection.answer("wait"), now, tz)
             else:  # typed: "check in with me in 20 minutes", else the wait they named
                 text = tracker.latest_message.get("text")
-                due = due_time(text, now) or due_time(reflection.answer("wait"), now)
+                due = due_time(text, now, tz) or due_time(reflection.answer("wait"), now, tz)
             if due is None:
                 dispatcher.utter_message(response="utter_checkin_offer_no_time")
                 return []
             checkin = repo.checkins.schedule(
-                reflection.id, tracker.sender_id, reflection.channel, due, now, _tz()[1]
+                reflection.id, tracker.sender_id, reflection.channel, due, now, tz_name
             )
         except (StoreUnavailable, SQLAlchemyError):
             dispatcher.utter_message(response="utter_store_unavailable")

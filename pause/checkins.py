@@ -170,6 +170,19 @@ def outcome_of(answer: Optional[str]) -> Tuple[str, Optional[str]]:
     return OTHER, text
 
 
+def known_zone(name: object) -> Optional[str]:
+    """``name`` if it is a time zone this machine knows ("Europe/Berlin"), else None."""
+    if not isinstance(name, str) or not 0 < len(name) <= 64:
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(name)
+    except (ValueError, LookupError, OSError):  # unknown or malformed names
+        return None
+    return name
+
+
 def zone(name: Optional[str]) -> tzinfo:
     """The time zone called ``name``; the server's own when it is empty or unknown."""
     if name:

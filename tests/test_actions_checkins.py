@@ -107,7 +107,7 @@ async def test_a_wait_without_a_time_gets_the_offer_without_one(
     assert SlotSet("checkin_reflection", RID) in events
 
 
-async def schedule(dispatcher, domain, text: str, entities, slots=None) -> List[Any]:  # type: ignore[no-untyped-def]
+async def schedule(dispatcher, domain, text: str, entities, slots=None, metadata=None) -> List[Any]:  # type: ignore[no-untyped-def]  # noqa: E501
     tracker = make_tracker(
         text,
         "schedule_checkin",
@@ -116,6 +116,7 @@ async def schedule(dispatcher, domain, text: str, entities, slots=None) -> List[
         channel="telegram",
         entities=entities,
     )
+    tracker.events[-1]["metadata"] = metadata  # what the web page sends (customData)
     return await ActionScheduleCheckin().run(dispatcher, tracker, domain)
 
 
@@ -148,6 +149,36 @@ async def test_a_typed_time_is_used(store, frozen_time, dispatcher, domain) -> N
     ]
     [row] = store.checkins.for_user(ME)
     assert row.due_at == FIXED_NOW + timedelta(minutes=20)
+
+
+async def test_the_persons_own_time_zone_places_the_time_and_the_quiet_hours(
+    store, frozen_time, dispatcher, domain
+) -> None:
+    saved_reflection(store)  # FIXED_NOW is 01:00 on Saturday in Auckland: quiet hours there
+    await schedule(dispatcher, domain, "check in with me in 20 minutes", [],
+                   metadata={"language": "en", "timeZone": "Pacific/Auckland"})
+    assert dispatcher.messages == [
+        message("utter_checkin_scheduled", checkin_day="Saturday 21 November",
+                checkin_time="08:00", checkin_zone="NZDT")
+    ]
+    [row] = store.checkins.for_user(ME)
+    assert row.timezone == "Pacific/Auckland"
+    assert row.due_at == FIXED_NOW + timedelta(hours=7)  # 08:00 NZDT is 19:00 UTC
+
+
+@pytest.mark.parametrize("reported", ["Mars/Olympus", "../../etc/passwd", 42, "x" * 65, None])
+async def test_an_unknown_reported_zone_falls_back_to_the_servers(
+    store, frozen_time, dispatcher, domain, reported: Any
+) -> None:
+    saved_reflection(store)
+    await schedule(dispatcher, domain, "check in with me in 20 minutes", [],
+                   metadata={"timeZone": reported})
+    assert dispatcher.messages == [
+        message("utter_checkin_scheduled", checkin_day="Friday 20 November",
+                checkin_time="13:20", checkin_zone="CET")
+    ]
+    [row] = store.checkins.for_user(ME)
+    assert row.timezone == "Europe/Berlin"
 
 
 async def test_a_time_in_quiet_hours_moves_to_the_morning(

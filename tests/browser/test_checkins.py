@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 from tests.browser.conftest import LOGS, SCREENSHOTS, Stack, plain
 from tests.browser.widget import BOT, Chat
@@ -47,11 +47,11 @@ class ClockedStack(Stack):
             }
         )
 
-    def statuses(self, sender: str) -> List[str]:
+    def statuses(self, sender: str, column: str = "status") -> List[str]:
         engine = sa.create_engine(f"sqlite:///{self.db}")
         try:
             with engine.connect() as conn:
-                query = sa.text("SELECT status FROM checkins WHERE user_id = :u")
+                query = sa.text(f"SELECT {column} FROM checkins WHERE user_id = :u")
                 return list(conn.execute(query, {"u": f"socketio:{sender}"}).scalars())
         finally:
             engine.dispose()
@@ -78,7 +78,7 @@ def first(responses: Dict[str, Any], name: str) -> Dict[str, Any]:
     return dict(responses[name][0])
 
 
-def save_with_a_checkin(chat: Chat, responses: Dict[str, Any]) -> None:
+def save_with_a_checkin(chat: Chat, responses: Dict[str, Any]) -> Locator:
     chat.wait_for_response(first(responses, "utter_greet"))
     before = chat.send("help me pause")
     chat.wait_for_response(first(responses, "utter_ask_pause_noticed"), before)
@@ -95,7 +95,7 @@ def save_with_a_checkin(chat: Chat, responses: Dict[str, Any]) -> None:
     before = chat.send("skip")
     chat.wait_for("check in when the wait is up", before)
     before = chat.click_reply("Yes, check in then")
-    chat.wait_for("Okay. I'll check in on", before)
+    return chat.wait_for("Okay. I'll check in on", before)
 
 
 def questions(page: Page) -> int:
@@ -152,3 +152,19 @@ def test_a_checkin_is_shown_at_once_while_the_page_is_open(
     page.wait_for_timeout(2000)
     assert questions(page) == 1
     page.close()
+
+
+def test_the_checkin_is_placed_in_the_browsers_time_zone(
+    clocked: ClockedStack, browser: Browser, responses: Dict[str, Any]
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  timezone_id="Pacific/Auckland")
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        chat = Chat(page, clocked.base_url).open()
+        confirmed = save_with_a_checkin(chat, responses)
+        assert "(NZDT)" in confirmed.inner_text()  # the confirmation, in the person's own zone
+        assert clocked.statuses(chat.session_id(), "timezone") == ["Pacific/Auckland"]
+    finally:
+        context.close()

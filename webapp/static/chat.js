@@ -108,7 +108,12 @@
       subtitle: settings.subtitle,
       inputTextFieldHint: settings.inputHint,
       connectingText: settings.connectingText,
-      customData: { language: document.documentElement.lang },
+      // Sent with every message (credentials.yml: metadata_key). The browser's time zone
+      // places a check-in's time and its quiet hours in the person's own day.
+      customData: {
+        language: document.documentElement.lang,
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "",
+      },
       params: { storage: "local" },
       embedded: true,
       withRules: false,
