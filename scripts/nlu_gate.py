@@ -2,18 +2,19 @@
 
 Blind (written by people who never saw the training data, in the style real people use;
 none of their misses is ever printed), held to issue 8's targets:
-- tests/nlu_realistic2/: questions and moments of the second blind round, and the crisis
-  messages of the third (crisis.yml). Targets: intent+topic accuracy >= 0.90, moments
-  (share_experience) recall >= 0.90, crisis recall = 1.0.
-- tests/safety/everyday3.txt (third round): everyday and relationship lines, hyperbole and
+- tests/nlu_realistic2/: the fourth blind round (questions, moments, exercise requests, out
+  of scope, crisis). Targets: intent+topic accuracy >= 0.90, moments (share_experience)
+  recall >= 0.90, crisis recall = 1.0.
+- tests/safety/everyday4.txt (fourth round): everyday and relationship lines, hyperbole and
   dark jokes included, none a risk. Target: at most 2% read as crisis.
 Spent (their errors were studied; regression sets now):
-- tests/nlu_realistic/ (the first round, and the second round's crisis messages),
-  tests/safety/everyday.txt, everyday_regression.txt and everyday_round2.txt.
+- tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
+  messages, the third round's crisis messages), tests/safety/everyday.txt,
+  everyday_regression.txt, everyday_round2.txt and everyday_round3.txt.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed2.yml (blind) and mixed.yml, a moment and a question
-in one message.
+Reported, not gated: tests/mixed/mixed3.yml (blind, fourth round), mixed2.yml and
+mixed.yml, a moment and a question in one message.
 
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
@@ -66,21 +67,22 @@ BLIND_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_posit
 
 def main() -> int:
     parser = Parser()
-    blind = evaluate(parser, "tests/nlu_realistic2 (blind, second round)",
+    blind = evaluate(parser, "tests/nlu_realistic2 (blind, fourth round)",
                      read_set(ROOT / "tests" / "nlu_realistic2"))
-    spent = evaluate(parser, "tests/nlu_realistic (first blind round, spent)",
+    spent = evaluate(parser, "tests/nlu_realistic (rounds 1-3, spent)",
                      read_set(ROOT / "tests" / "nlu_realistic"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday3", "everyday_round2", "everyday", "everyday_regression")}
+                for name in ("everyday4", "everyday_round3", "everyday_round2", "everyday",
+                             "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     spent.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed2", "mixed"):
+    for name in ("mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
@@ -90,7 +92,7 @@ def main() -> int:
         ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
         ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
         ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
-        ("everyday3 (blind): crisis false positives", fp["everyday3"], "<=",
+        ("everyday4 (blind): crisis false positives", fp["everyday4"], "<=",
          BLIND_FLOORS["false_positives"], 0.02),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
         ("spent: moments recall", spent.recall(MOMENT), ">=", 0.80, 0.90),

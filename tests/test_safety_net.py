@@ -76,6 +76,14 @@ CRISIS_VARIANTS = [
     "when she goes for good i'm not sticking around, i won't stick around after that",
     "i held the box of tablets and thought about how many it would take",
     "i keep planning my own funeral in my head",
+    # the families added from the third blind round's misses (written for the test)
+    "grandads heart pills are in the cupboard and tonight i want to take the whole lot",
+    "i sat on the pier staring at the sea for an hour wondering about just slipping in",
+    "my stepdad busted my lip on friday and my mum pretends she didnt see",
+    "my boyfriend turns violent when he loses at cards and i hide in the bathroom",
+    "if my sister asks later, tell her it was not her fault",
+    "i left a note on the desk saying it was not because of them",
+    "honestly everyone would cope fine with one less of me",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -119,6 +127,13 @@ NOT_CRISIS = [
     "my grandma is planning her own funeral playlist, she's very organised",
     "the quarterly review lasted three hours and i lost the will to live by slide forty",
     "i would rather stab myself with a spoon than go to another work quiz night",
+    "the vet gave us tablets for the dog and he has to take all of them, one a day",
+    "we sat staring at the lake thinking about going in for a swim, it was so calm",
+    "my dog gets violent with the postman and i dont know how to train him",
+    "the boxing coach broke my nose in sparring last year lol",
+    "tell my teacher it was not my fault the projector broke",
+    "my mum is going to kill me, i scratched her car on the gatepost",
+    "my sister asked about the wedding plans at lunch and i wanted to die on the spot",
     "",
 ]
 
@@ -135,6 +150,15 @@ def test_long_input_is_fast() -> None:
 def test_pattern_ids_are_unique() -> None:
     ids = [pattern_id for pattern_id, _ in CRISIS_PATTERNS]
     assert len(ids) == len(set(ids))
+
+
+def test_every_guard_id_is_unique_and_guards_a_pattern() -> None:
+    # A second block with the same id would silently replace the first guard.
+    from components.safety_net import _GUARD_TABLE, _parse_table
+
+    guard_ids = [pattern_id for pattern_id, _ in _parse_table(_GUARD_TABLE)]
+    assert len(guard_ids) == len(set(guard_ids))
+    assert set(guard_ids) <= {pattern_id for pattern_id, _ in CRISIS_PATTERNS}
 
 
 @pytest.mark.parametrize("text", TRAIN[:100] + HELD_OUT + CRISIS_VARIANTS)
