@@ -9,13 +9,13 @@ from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import load_settings
 from actions.exercise import save_all, unsaved_reflections
 from actions.insights import build_map, observation_response
-from actions.links import export_url
-from actions.repository import Reflection, StoreUnavailable, default_repository
 from actions.steps import misread_answer
 from actions.topics import response_text
+from pause.links import export_url
+from pause.repository import Reflection, StoreUnavailable, default_repository
+from pause.settings import load_settings
 from stores.forget import FORGET_SLOT
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import load_settings
-from actions.repository import STEPS
 from actions.vocabulary import normalize_verdict
+from pause.repository import STEPS
+from pause.settings import load_settings
 
 FORM_NAME = "pause_form"
 SLOTS = {step: f"pause_{step}" for step in STEPS}

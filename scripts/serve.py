@@ -3,7 +3,7 @@
     python scripts/serve.py run     # action server + Rasa server (REST, socket.io, HTTP API)
     python scripts/serve.py shell   # action server + chat in this terminal
 
-Every setting comes from actions/config.py (environment variables with defaults).
+Every setting comes from pause/settings.py (environment variables with defaults).
 Ctrl-C stops every process it started.
 """
 
@@ -26,9 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.config import Settings, load_settings  # noqa: E402
-from actions.keys import api_token  # noqa: E402
-from actions.links import web_base_url  # noqa: E402
+from pause.keys import api_token  # noqa: E402
+from pause.links import web_base_url  # noqa: E402
+from pause.settings import Settings, load_settings  # noqa: E402
 
 MODEL = ROOT / "models" / "pause.tar.gz"
 BIN = Path(sys.executable).parent

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.config import load_settings
+from pause.settings import load_settings
 from stores.checkins import CheckinStore, checkins_metadata
 from stores.crypto import Cipher, default_cipher
 from stores.migrations import (

@@ -12,7 +12,7 @@ import hmac
 import time
 from typing import Optional
 
-from actions.config import Settings
+from pause.settings import Settings
 
 EXPORT_PATH = "/export/"
 
