@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.checkins import offer
-from actions.steps import FORM_NAME, SLOTS, misread_answer
+from actions.steps import misread_answer
 from actions.vocabulary import SIGNAL_LABELS
 from pause.repository import (
     FINISHED,
@@ -19,6 +19,7 @@ from pause.repository import (
     default_repository,
     new_reflection_id,
 )
+from pause.steps import FORM_NAME, SLOTS
 
 logger = logging.getLogger(__name__)
 

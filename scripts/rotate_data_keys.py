@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pause.repository import STEPS  # noqa: E402
 from pause.settings import load_settings  # noqa: E402
+from pause.steps import STEPS  # noqa: E402
 from stores.crypto import cipher_for  # noqa: E402
 from stores.migrations import rotate_table  # noqa: E402
 

@@ -18,8 +18,9 @@ import socketio
 from benchmarks import load
 from channels.rest import STORE_DOWN
 from pause import sessions
-from pause.repository import STEPS, ReflectionRepository
+from pause.repository import ReflectionRepository
 from pause.settings import load_settings
+from pause.steps import STEPS
 from stores.crypto import cipher_for
 from tests.e2e.test_exercise import ANSWERS, ask
 from tests.replicas.conftest import Client
