@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.topics import response_text
 from actions.vocabulary import SIGNAL_LABELS
 from pause import repository
 from pause.checkins import (
@@ -30,6 +29,7 @@ from pause.checkins import (
     zone_label,
 )
 from pause.repository import Reflection, StoreUnavailable, default_repository
+from pause.responses import response_text
 from pause.settings import load_settings
 
 logger = logging.getLogger(__name__)

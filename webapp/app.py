@@ -18,8 +18,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 from sanic.response import html as html_response
 
-from actions.reflections import render_markdown
 from pause import links, sessions
+from pause.export import render_markdown
 from pause.keys import session_secret
 from pause.repository import ReflectionRepository, StoreUnavailable
 from pause.settings import PROJECT_ROOT, Settings, load_settings
