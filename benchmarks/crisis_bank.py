@@ -17,15 +17,12 @@ from typing import List
 
 import numpy as np
 
+from pause.crisis_bank import CLOSE, MARGIN, SURE, CrisisBank
+from pause.encoder import shared_encoder
+from pause.sentences import split_sentences
+from scripts.nlu_eval import read_lines, read_set
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from nlu_eval import read_lines, read_set  # noqa: E402
-
-from pause.crisis_bank import CLOSE, MARGIN, SURE, CrisisBank  # noqa: E402
-from pause.encoder import shared_encoder  # noqa: E402
-from pause.sentences import split_sentences  # noqa: E402
 
 
 def sentence_matrices(texts: List[str]) -> List[np.ndarray]:

@@ -40,13 +40,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 
+from scripts import serve
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import free_port  # noqa: E402
 
 #: One conversation: what a person writes, in order (each a separate REST message).
 SCRIPT: Tuple[str, ...] = (
@@ -285,7 +282,7 @@ class ClusterBot(Bot):
     """scripts/cluster.py with ``replicas`` Rasa/action pairs, loaded through nginx."""
 
     def __init__(self, replicas: int) -> None:
-        from cluster import Cluster  # scripts/cluster.py
+        from scripts.cluster import Cluster  # scripts/cluster.py
 
         self.name = f"cluster{replicas}"
         self.cluster = Cluster(

@@ -23,10 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from nlu_eval import (  # noqa: E402
+from scripts.nlu_eval import (
     Parser,
     evaluate,
     false_positives,
@@ -35,6 +32,8 @@ from nlu_eval import (  # noqa: E402
     read_lines,
     read_set,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SETS = {
     "blind": ROOT / "tests" / "nlu_realistic2",

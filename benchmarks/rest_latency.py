@@ -18,13 +18,10 @@ from typing import Dict, List
 
 import requests
 
+from scripts import serve
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import free_port  # noqa: E402
 
 MESSAGES = {
     "faq": "why do I pull away after a great weekend?",

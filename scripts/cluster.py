@@ -31,13 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from scripts import serve
+from tests.servers import PostgresServer, RedisServer, free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import PostgresServer, RedisServer, free_port, wait_port  # noqa: E402
 
 CLUSTER_DIR = ROOT / "var" / "cluster"
 

@@ -10,14 +10,11 @@ TRACKER_DB_URL (pause/settings.py). Safe to run again: it only re-encrypts.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pause.settings import load_settings  # noqa: E402
-from pause.steps import STEPS  # noqa: E402
-from stores.crypto import cipher_for  # noqa: E402
-from stores.migrations import rotate_table  # noqa: E402
+from pause.settings import load_settings
+from pause.steps import STEPS
+from stores.crypto import cipher_for
+from stores.migrations import rotate_table
 
 
 def main() -> int:

@@ -23,12 +23,11 @@ from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pause.keys import api_token
+from pause.links import web_base_url
+from pause.settings import Settings, load_settings
 
-from pause.keys import api_token  # noqa: E402
-from pause.links import web_base_url  # noqa: E402
-from pause.settings import Settings, load_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MODEL = ROOT / "models" / "pause.tar.gz"
 BIN = Path(sys.executable).parent
