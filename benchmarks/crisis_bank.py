@@ -5,7 +5,7 @@ the training data and the dev set, never on the held-out sets: positives are the
 examples of data/nlu/ and of benchmarks/data/dev; negatives are benchmarks/data/hyperbole.txt
 and the dev set's other messages. What is not crisis in training forms the bank's safe side,
 as in the trained model.
-Reproduce: `.venv/bin/python benchmarks/crisis_bank.py` (about a minute).
+Reproduce: `.venv/bin/python -m benchmarks.crisis_bank` (about a minute).
 """
 
 from __future__ import annotations

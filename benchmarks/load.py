@@ -15,7 +15,7 @@ msgs/s, p50/p95/p99 latency and errors, the resident memory of every server proc
 (after the load), the time from start to the first answer, and the ratio of the
 project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
-Reproduce: `.venv/bin/python benchmarks/load.py --runs 3` (about 15 min on 2 cores);
+Reproduce: `.venv/bin/python -m benchmarks.load --runs 3` (about 15 min on 2 cores);
 `--quick` for one short run; `--cluster 2 1` loads scripts/cluster.py's nginx with two,
 then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times);
 `--url URL --token T` loads servers already running.

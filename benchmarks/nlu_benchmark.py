@@ -9,7 +9,7 @@ For each model (each in its own process, so that memory is its own):
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
 - resident memory after loading the model and parsing, and the model file's size.
-Reproduce: `.venv/bin/python benchmarks/nlu_benchmark.py --model models/pause.tar.gz
+Reproduce: `.venv/bin/python -m benchmarks.nlu_benchmark --model models/pause.tar.gz
 [--model other.tar.gz] [--labels] [--blind]`.
 """
 
@@ -146,8 +146,8 @@ def main() -> int:
     results = []
     for model in args.model or [ROOT / "models" / "pause.tar.gz"]:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(model), "--runs", str(args.runs),
-             "--sets", args.sets],
+            [sys.executable, "-m", "benchmarks.nlu_benchmark", "--one", str(model),
+             "--runs", str(args.runs), "--sets", args.sets],
             check=True, capture_output=True, text=True, cwd=ROOT,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))

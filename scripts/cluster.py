@@ -2,7 +2,7 @@
 
 Everything comes from Debian's packages (scripts/install_system_deps.sh).
 
-    python scripts/cluster.py run      # `make cluster`: start everything, Ctrl-C stops it
+    python -m scripts.cluster run      # `make cluster`: start everything, Ctrl-C stops it
 
 * nginx (``CLUSTER_PORT``, default 8000) is the only public port: the web page, the
   REST and plain-text webhooks and the HTTP API (round robin over the Rasa servers;

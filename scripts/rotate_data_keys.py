@@ -1,6 +1,6 @@
 """Re-encrypt every stored answer and event with the first of ``PAUSE_DATA_KEYS``.
 
-    PAUSE_DATA_KEYS=<new>,<old> python scripts/rotate_data_keys.py
+    PAUSE_DATA_KEYS=<new>,<old> python -m scripts.rotate_data_keys
 
 Run it after restarting the servers with the new key first and the old one after it
 (both are needed to read, the first one writes; the servers must have started once with

@@ -1,7 +1,7 @@
 """Start, watch and stop the assistant's servers (used by `make run`, `make shell` and tests).
 
-    python scripts/serve.py run     # action server + Rasa server (REST, socket.io, HTTP API)
-    python scripts/serve.py shell   # action server + chat in this terminal
+    python -m scripts.serve run     # action server + Rasa server (REST, socket.io, HTTP API)
+    python -m scripts.serve shell   # action server + chat in this terminal
 
 Every setting comes from pause/settings.py (environment variables with defaults).
 Ctrl-C stops every process it started.
