@@ -7,7 +7,7 @@ a value without the prefix was written before encryption and is read as it is (t
 ``encrypted_at_rest`` migration encrypts such rows once).
 
 Rotating a key (docs in the README): put the new key first, keep the old one after it
-(``PAUSE_DATA_KEYS=new,old``), restart, run ``python scripts/rotate_data_keys.py`` to
+(``PAUSE_DATA_KEYS=new,old``), restart, run ``python -m scripts.rotate_data_keys`` to
 re-encrypt every row with the new key, then drop the old one.
 """
 
