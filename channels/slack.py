@@ -43,14 +43,11 @@ Dispatch = Tuple[str, str, str]  # text, sender id, channel id
 
 
 class _At(Clock):
-    """A clock stopped at ``now`` (tests pass one)."""
-
     def __init__(self, now: float) -> None:
-        self._now = now
+        self.at = now
 
     def now(self) -> float:
-        """The time the clock stopped at."""
-        return self._now
+        return self.at
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -63,16 +60,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 def verify_signature(
     secret: str, timestamp: Optional[str], body: bytes, sig: Optional[str], now: float = 0
 ) -> bool:
-    """Whether a request is signed with ``secret`` and not older (or newer) than 5 minutes.
-
-    slack_sdk's :class:`SignatureVerifier` checks the signature and the 5-minute window.
-    """
-    if not secret:
-        return False
-    verifier = SignatureVerifier(secret, _At(now) if now else Clock())
+    """Whether a request is signed with ``secret`` and not older (or newer) than 5 minutes."""
     try:
-        return verifier.is_valid(body=body, timestamp=timestamp, signature=sig)
-    except ValueError:  # a timestamp that is not a number
+        verifier = SignatureVerifier(secret, _At(now) if now else Clock())
+        return verifier.is_valid(body, timestamp, sig)
+    except ValueError:  # an empty secret, a timestamp that is not a number
         return False
 
 
