@@ -1,5 +1,6 @@
 """Custom actions of the Pause companion (run by the Rasa action server).
 
-One module per concern: config (environment), repository (reflection storage),
-faq, safety, moment, exercise, reflections, insights (map aggregation).
+Thin adapters over the core package ``pause/`` (settings, the reflections repository,
+links, the step table, export rendering): one module per concern, faq, fallback,
+safety, exercise, steps (the form's validation), checkins, reflections, insights.
 """

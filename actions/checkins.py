@@ -15,11 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import repository
-from actions.config import load_settings
-from actions.repository import Reflection, StoreUnavailable, default_repository
-from actions.topics import response_text
 from actions.vocabulary import SIGNAL_LABELS
+from pause import repository
 from pause.checkins import (
     ACTED,
     PASSED,
@@ -31,6 +28,9 @@ from pause.checkins import (
     zone,
     zone_label,
 )
+from pause.repository import Reflection, StoreUnavailable, default_repository
+from pause.responses import response_text
+from pause.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.checkins import offer
-from actions.repository import (
+from actions.steps import misread_answer
+from actions.vocabulary import SIGNAL_LABELS
+from pause.repository import (
     FINISHED,
     UNFINISHED,
     Reflection,
@@ -17,8 +19,7 @@ from actions.repository import (
     default_repository,
     new_reflection_id,
 )
-from actions.steps import FORM_NAME, SLOTS, misread_answer
-from actions.vocabulary import SIGNAL_LABELS
+from pause.steps import FORM_NAME, SLOTS
 
 logger = logging.getLogger(__name__)
 

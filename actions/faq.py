@@ -8,8 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.steps import misread_answer
-from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload, response_text
+from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload
 from actions.vocabulary import SIGNAL_LABELS
+from pause.responses import response_text
 
 #: Below this ResponseSelector confidence the assistant suggests topics instead of guessing.
 RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35

@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from actions.repository import Reflection
 from actions.vocabulary import PROTECTION, REAL, SIGNAL_LABELS, UNSURE
 from pause.checkins import PASSED
+from pause.repository import Reflection
 
 TOP = 3
 NOT_YET = "not enough yet"

@@ -9,13 +9,14 @@ from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import load_settings
 from actions.exercise import save_all, unsaved_reflections
 from actions.insights import build_map, observation_response
-from actions.links import export_url
-from actions.repository import Reflection, StoreUnavailable, default_repository
 from actions.steps import misread_answer
-from actions.topics import response_text
+from pause.export import render_markdown
+from pause.links import export_url
+from pause.repository import Reflection, StoreUnavailable, default_repository
+from pause.responses import response_text
+from pause.settings import load_settings
 from stores.forget import FORGET_SLOT
 
 logger = logging.getLogger(__name__)
@@ -33,31 +34,6 @@ def _stored_reflections(tracker: Tracker, limit: int = 0) -> List[Reflection]:
     if pending:
         save_all(pending)
     return default_repository().for_user(tracker.sender_id, limit or None)
-
-
-def outcome_text(reflection: Reflection) -> str:
-    """The check-in's answer for the export: its outcome, and the words if any were typed."""
-    if not reflection.outcome:
-        return "-"
-    words = reflection.outcome_words
-    return f"{reflection.outcome}: {words}" if words else reflection.outcome
-
-
-def render_markdown(reflections: List[Reflection], domain: DomainDict) -> str:
-    """Render reflections as one Markdown document, with the domain's labels."""
-    title = response_text(domain, "utter_export_title")
-    item = response_text(domain, "utter_export_item")
-    parts = [title]
-    for r in reversed(reflections):  # oldest first reads like a journal
-        parts.append(
-            item.format(
-                date=r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                status=r.status,
-                outcome=outcome_text(r),
-                **{f"pause_{step}": r.answer(step) or "-" for step in r.answers},
-            )
-        )
-    return "\n\n".join(parts)
 
 
 class LookBackAction(Action, metaclass=ABCMeta):

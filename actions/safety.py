@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.exercise import keep_progress
-from actions.steps import FORM_NAME
+from pause.steps import FORM_NAME
 
 logger = logging.getLogger(__name__)
 

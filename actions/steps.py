@@ -1,4 +1,4 @@
-"""The exercise's seven steps: their slots and how an answer is validated.
+"""How an answer to one of the exercise's steps is validated (the table: pause/steps.py).
 
 An answer is trimmed and capped; "skip" is accepted on optional steps only; a message
 that the classifier read as a command but has none of its words stays the answer.
@@ -12,15 +12,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.config import load_settings
-from actions.repository import STEPS
 from actions.vocabulary import normalize_verdict
-
-FORM_NAME = "pause_form"
-SLOTS = {step: f"pause_{step}" for step in STEPS}
-OPTIONAL_STEPS = frozenset({"step"})
-SKIPPED = "skipped"
-CONFIRMED = "confirmed"
+from pause.settings import load_settings
+from pause.steps import CONFIRMED, FORM_NAME, OPTIONAL_STEPS, SKIPPED, SLOTS
 
 #: Words without which a message inside the exercise is an answer, not that command.
 COMMAND_WORDS = {

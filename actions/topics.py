@@ -85,8 +85,3 @@ def button_titles(domain: Dict[str, Any]) -> Dict[str, str]:
             titles[key] = str(title)
     return titles
 
-
-def response_text(domain: Dict[str, Any], name: str) -> str:
-    """Return the text of the first variation of response ``name``."""
-    variations = (domain.get("responses") or {}).get(name) or [{}]
-    return str(variations[0].get("text", ""))

@@ -5,7 +5,7 @@ the training data and the dev set, never on the held-out sets: positives are the
 examples of data/nlu/ and of benchmarks/data/dev; negatives are benchmarks/data/hyperbole.txt
 and the dev set's other messages. What is not crisis in training forms the bank's safe side,
 as in the trained model.
-Reproduce: `.venv/bin/python benchmarks/crisis_bank.py` (about a minute).
+Reproduce: `.venv/bin/python -m benchmarks.crisis_bank` (about a minute).
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ from typing import List
 
 import numpy as np
 
+from pause.crisis_bank import CLOSE, MARGIN, SURE, CrisisBank
+from pause.encoder import shared_encoder
+from pause.sentences import split_sentences
+from scripts.nlu_eval import read_lines, read_set
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from nlu_eval import read_lines, read_set  # noqa: E402
-
-from pause.crisis_bank import CLOSE, MARGIN, SURE, CrisisBank  # noqa: E402
-from pause.encoder import shared_encoder  # noqa: E402
-from pause.sentences import split_sentences  # noqa: E402
 
 
 def sentence_matrices(texts: List[str]) -> List[np.ndarray]:

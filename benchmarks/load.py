@@ -15,7 +15,7 @@ msgs/s, p50/p95/p99 latency and errors, the resident memory of every server proc
 (after the load), the time from start to the first answer, and the ratio of the
 project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
-Reproduce: `.venv/bin/python benchmarks/load.py --runs 3` (about 15 min on 2 cores);
+Reproduce: `.venv/bin/python -m benchmarks.load --runs 3` (about 15 min on 2 cores);
 `--quick` for one short run; `--cluster 2 1` loads scripts/cluster.py's nginx with two,
 then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times);
 `--url URL --token T` loads servers already running.
@@ -40,13 +40,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 
+from scripts import serve
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import free_port  # noqa: E402
 
 #: One conversation: what a person writes, in order (each a separate REST message).
 SCRIPT: Tuple[str, ...] = (
@@ -285,7 +282,7 @@ class ClusterBot(Bot):
     """scripts/cluster.py with ``replicas`` Rasa/action pairs, loaded through nginx."""
 
     def __init__(self, replicas: int) -> None:
-        from cluster import Cluster  # scripts/cluster.py
+        from scripts.cluster import Cluster  # scripts/cluster.py
 
         self.name = f"cluster{replicas}"
         self.cluster = Cluster(

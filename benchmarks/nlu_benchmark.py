@@ -9,7 +9,7 @@ For each model (each in its own process, so that memory is its own):
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
 - resident memory after loading the model and parsing, and the model file's size.
-Reproduce: `.venv/bin/python benchmarks/nlu_benchmark.py --model models/pause.tar.gz
+Reproduce: `.venv/bin/python -m benchmarks.nlu_benchmark --model models/pause.tar.gz
 [--model other.tar.gz] [--labels] [--blind]`.
 """
 
@@ -23,10 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from nlu_eval import (  # noqa: E402
+from scripts.nlu_eval import (
     Parser,
     evaluate,
     false_positives,
@@ -35,6 +32,8 @@ from nlu_eval import (  # noqa: E402
     read_lines,
     read_set,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SETS = {
     "blind": ROOT / "tests" / "nlu_realistic2",
@@ -148,8 +147,8 @@ def main() -> int:
     results = []
     for model in args.model or [ROOT / "models" / "pause.tar.gz"]:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(model), "--runs", str(args.runs),
-             "--sets", args.sets],
+            [sys.executable, "-m", "benchmarks.nlu_benchmark", "--one", str(model),
+             "--runs", str(args.runs), "--sets", args.sets],
             check=True, capture_output=True, text=True, cwd=ROOT,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))

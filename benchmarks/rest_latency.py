@@ -3,7 +3,7 @@
 Starts the action server and the Rasa server on free ports (a temporary var folder),
 warms them up, then sends each message of MESSAGES `--rounds` times, one at a time, each
 from a fresh sender. Prints median and 90th percentile per message kind and overall.
-Reproduce: `make bench` or `.venv/bin/python benchmarks/rest_latency.py --rounds 20`.
+Reproduce: `make bench` or `.venv/bin/python -m benchmarks.rest_latency --rounds 20`.
 """
 
 import argparse
@@ -18,13 +18,10 @@ from typing import Dict, List
 
 import requests
 
+from scripts import serve
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import free_port  # noqa: E402
 
 MESSAGES = {
     "faq": "why do I pull away after a great weekend?",

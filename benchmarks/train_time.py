@@ -1,7 +1,7 @@
 """Training time of the full model (NLU and dialogue), from scratch, as a median.
 
 Trains into a temporary folder with `--force` (no cache reuse) `--runs` times.
-Reproduce: `.venv/bin/python benchmarks/train_time.py --runs 3`.
+Reproduce: `.venv/bin/python -m benchmarks.train_time --runs 3`.
 """
 
 import argparse

@@ -27,8 +27,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.config import load_settings
-from actions.repository import default_repository, now
+from pause.repository import default_repository, now
+from pause.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ The Rasa server's routes fall in two groups:
 
 The guard is one request middleware that the project's channels install (once per app,
 whichever comes first), so a bare ``rasa run`` with credentials.yml is guarded too; the
-token is ``RASA_API_TOKEN``, else the one in the var folder (actions/keys.py).
+token is ``RASA_API_TOKEN``, else the one in the var folder (pause/keys.py).
 """
 
 import hmac
@@ -25,10 +25,10 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.config import Settings, load_settings
-from actions.keys import api_token
 from channels.identity import client_id, scoped
 from channels.limits import limits, too_many
+from pause.keys import api_token
+from pause.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Callable, Deque, Dict, Optional
 from sanic import response
 from sanic.response import HTTPResponse
 
-from actions.config import Settings, load_settings
+from pause.settings import Settings, load_settings
 
 
 class RateLimiter:

@@ -5,7 +5,7 @@ Two things credentials.yml cannot change in Rasa 3.6's ``SocketIOInput``:
 * It builds its ``socketio.AsyncServer`` with ``cors_allowed_origins=[]``, which turns
   Engine.IO's origin check off: any web site could open a socket to the assistant
   (browsers do not apply CORS to WebSockets). Here the only allowed origin is
-  ``WEB_ORIGIN`` (default: the web app's own, see :func:`actions.links.web_base_url`).
+  ``WEB_ORIGIN`` (default: the web app's own, see :func:`pause.links.web_base_url`).
 * Engine.IO then answers CORS itself; when ``rasa run --cors <origin>`` is also given,
   Sanic-CORS added a second ``Access-Control-Allow-Origin`` header to the same
   responses and browsers refused the long-polling transport. Sanic-CORS now leaves the
@@ -16,7 +16,7 @@ Two things credentials.yml cannot change in Rasa 3.6's ``SocketIOInput``:
   is replaced by one that awaits it.
 * Its handlers trust the ``session_id`` of every client event: anyone who knew a
   session id could read and write that conversation. Here a session id must be one the
-  server signed (actions/sessions.py): ``session_request`` takes a signed session id, or
+  server signed (pause/sessions.py): ``session_request`` takes a signed session id, or
   a signed offer from the web page, which it exchanges for a new session id; either is
   then bound to the socket, and ``user_uttered`` is handled only with the id bound to
   that socket. Anything else is refused, logged (without the message) and not
@@ -45,15 +45,15 @@ from sanic import Blueprint, Sanic
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
-from actions import sessions
-from actions.config import Settings, load_settings
-from actions.keys import session_secret
-from actions.links import web_base_url
 from channels.checkin_delivery import add_route as add_checkin_route
 from channels.checkin_delivery import checkin_message, deliver_held
 from channels.guard import install_guard
 from channels.identity import scoped
 from channels.limits import limits
+from pause import sessions
+from pause.keys import session_secret
+from pause.links import web_base_url
+from pause.settings import Settings, load_settings
 
 try:  # the flag Sanic-CORS sets once a response has its CORS headers
     from sanic_cors.core import SANIC_CORS_EVALUATED

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from actions.config import Settings, load_settings
-from actions.keys import api_token
-from actions.repository import ReflectionRepository
 from pause.checkins import QuietHours, backoff, zone
+from pause.keys import api_token
+from pause.repository import ReflectionRepository
+from pause.settings import Settings, load_settings
 from stores.checkins import CLAIMED, Checkin, CheckinStore
 
 logger = logging.getLogger("scheduler")

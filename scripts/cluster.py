@@ -2,7 +2,7 @@
 
 Everything comes from Debian's packages (scripts/install_system_deps.sh).
 
-    python scripts/cluster.py run      # `make cluster`: start everything, Ctrl-C stops it
+    python -m scripts.cluster run      # `make cluster`: start everything, Ctrl-C stops it
 
 * nginx (``CLUSTER_PORT``, default 8000) is the only public port: the web page, the
   REST and plain-text webhooks and the HTTP API (round robin over the Rasa servers;
@@ -31,13 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from scripts import serve
+from tests.servers import PostgresServer, RedisServer, free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import PostgresServer, RedisServer, free_port, wait_port  # noqa: E402
 
 CLUSTER_DIR = ROOT / "var" / "cluster"
 

@@ -25,12 +25,9 @@ Reproduce: `make nlu-test`.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import List, Tuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from nlu_eval import (  # noqa: E402
+from scripts.nlu_eval import (
     CRISIS,
     MOMENT,
     ROOT,

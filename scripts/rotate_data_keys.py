@@ -1,23 +1,20 @@
 """Re-encrypt every stored answer and event with the first of ``PAUSE_DATA_KEYS``.
 
-    PAUSE_DATA_KEYS=<new>,<old> python scripts/rotate_data_keys.py
+    PAUSE_DATA_KEYS=<new>,<old> python -m scripts.rotate_data_keys
 
 Run it after restarting the servers with the new key first and the old one after it
 (both are needed to read, the first one writes; the servers must have started once with
 this version, which migrates the stores). When it is done, the old key can be
 dropped from ``PAUSE_DATA_KEYS``. The stores are those of REFLECTIONS_DB_URL and
-TRACKER_DB_URL (actions/config.py). Safe to run again: it only re-encrypts.
+TRACKER_DB_URL (pause/settings.py). Safe to run again: it only re-encrypts.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from actions.config import load_settings  # noqa: E402
-from actions.repository import STEPS  # noqa: E402
-from stores.crypto import cipher_for  # noqa: E402
-from stores.migrations import rotate_table  # noqa: E402
+from pause.settings import load_settings
+from pause.steps import STEPS
+from stores.crypto import cipher_for
+from stores.migrations import rotate_table
 
 
 def main() -> int:

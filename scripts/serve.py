@@ -1,9 +1,9 @@
 """Start, watch and stop the assistant's servers (used by `make run`, `make shell` and tests).
 
-    python scripts/serve.py run     # action server + Rasa server (REST, socket.io, HTTP API)
-    python scripts/serve.py shell   # action server + chat in this terminal
+    python -m scripts.serve run     # action server + Rasa server (REST, socket.io, HTTP API)
+    python -m scripts.serve shell   # action server + chat in this terminal
 
-Every setting comes from actions/config.py (environment variables with defaults).
+Every setting comes from pause/settings.py (environment variables with defaults).
 Ctrl-C stops every process it started.
 """
 
@@ -23,12 +23,11 @@ from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pause.keys import api_token
+from pause.links import web_base_url
+from pause.settings import Settings, load_settings
 
-from actions.config import Settings, load_settings  # noqa: E402
-from actions.keys import api_token  # noqa: E402
-from actions.links import web_base_url  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MODEL = ROOT / "models" / "pause.tar.gz"
 BIN = Path(sys.executable).parent

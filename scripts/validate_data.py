@@ -5,11 +5,12 @@ that is uttered by a form (``utter_ask_<slot>``), by Rasa's own fallback actions
 our custom actions (``dispatcher.utter_message(response=...)``) as "not used in any
 story or rule". This script accepts exactly those warnings, and only after proving
 the response is used: a form asks for that slot, a default action utters it, or a
-string literal in ``actions/`` names it. It also accepts the one warning Rasa raises
-when it merges the retrieval intent ``faq`` (listed in domain.yml so that rules may use
-it) with the same intent it derives from the NLU data, and that an ``EXTERNAL_`` intent
-(Rasa's convention for intents sent through the API, here by the check-in scheduler)
-has no NLU examples: nobody types it. Any other warning fails the run.
+string literal in ``actions/`` or ``pause/`` (the export's labels) names it. It also
+accepts the one warning Rasa raises when it merges the retrieval intent ``faq`` (listed
+in domain.yml so that rules may use it) with the same intent it derives from the NLU
+data, and that an ``EXTERNAL_`` intent (Rasa's convention for intents sent through the
+API, here by the check-in scheduler) has no NLU examples: nobody types it. Any other
+warning fails the run.
 """
 
 import ast
@@ -35,9 +36,9 @@ WARNING = re.compile(r"UserWarning: (.*)|\bWARNING\b\s+\S+\s+-\s+(.*)")
 
 
 def responses_used_by_actions() -> Set[str]:
-    """Names of responses that the custom actions utter (string literals in actions/)."""
+    """Names of responses the custom actions utter (string literals in actions/ and pause/)."""
     names: Set[str] = set()
-    for path in (ROOT / "actions").glob("*.py"):
+    for path in [*(ROOT / "actions").glob("*.py"), *(ROOT / "pause").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if re.fullmatch(r"utter_[a-z_]+/?", node.value):

@@ -5,7 +5,7 @@ action asked the question) -> ``answered``; a web page's row that falls due whil
 page is closed goes ``claimed`` -> ``held`` and is claimed again when the page connects;
 or a row goes to ``cancelled`` ("stop check-ins") or ``failed`` (delivery kept failing).
 The rows hold no words of the person (the question quotes the reflection, whose answers
-are encrypted); the outcome is logged on the reflection itself (actions/repository.py).
+are encrypted); the outcome is logged on the reflection itself (pause/repository.py).
 
 Why a check-in cannot be sent twice:
 

@@ -2,12 +2,12 @@
 
 The keys are ``PAUSE_DATA_KEYS``: comma-separated Fernet keys, the first one encrypts,
 every one decrypts (a MultiFernet). When it is unset, one key is generated into
-``var/data.key`` (mode 0600, actions/keys.py). A stored value is ``enc1:<Fernet token>``;
+``var/data.key`` (mode 0600, pause/keys.py). A stored value is ``enc1:<Fernet token>``;
 a value without the prefix was written before encryption and is read as it is (the
 ``encrypted_at_rest`` migration encrypts such rows once).
 
 Rotating a key (docs in the README): put the new key first, keep the old one after it
-(``PAUSE_DATA_KEYS=new,old``), restart, run ``python scripts/rotate_data_keys.py`` to
+(``PAUSE_DATA_KEYS=new,old``), restart, run ``python -m scripts.rotate_data_keys`` to
 re-encrypt every row with the new key, then drop the old one.
 """
 
@@ -16,8 +16,8 @@ from typing import Optional, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from actions.config import Settings, load_settings
-from actions.keys import load_or_create
+from pause.keys import load_or_create
+from pause.settings import Settings, load_settings
 
 PREFIX = "enc1:"
 

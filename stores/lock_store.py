@@ -11,7 +11,7 @@ short Redis mutex of that conversation (``SET NX`` with an expiry, redis-py's ``
 so the tickets are issued and served in order across the servers.
 
 endpoints.yml gets ``type: stores.lock_store.SerialRedisLockStore`` when ``REDIS_HOST``
-is set (actions/config.py).
+is set (pause/settings.py).
 """
 
 from typing import Any, Optional, Text

@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import repository
+from pause import repository
 from tests.servers import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,6 @@ from typing import Any, Dict, List
 import pytest
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
-from actions import repository
 from actions.checkins import (
     ActionLogCheckin,
     ActionResumeCheckins,
@@ -16,7 +15,8 @@ from actions.checkins import (
 )
 from actions.exercise import ActionSaveReflection
 from actions.reflections import ActionExportReflections, ActionShowMap
-from actions.repository import FINISHED, Reflection
+from pause import repository
+from pause.repository import FINISHED, Reflection
 from stores.checkins import ANSWERED, CANCELLED, CLAIMED, PENDING, SENT
 from tests.conftest import FIXED_NOW, make_tracker, message
 from tests.test_actions_exercise import FULL, SAVED_RESET

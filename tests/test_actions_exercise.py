@@ -12,8 +12,9 @@ from actions.exercise import (
     ActionStartExercise,
     ActionStopExercise,
 )
-from actions.repository import FINISHED, UNFINISHED, Reflection
-from actions.steps import FORM_NAME, SLOTS, ValidatePauseForm
+from actions.steps import ValidatePauseForm
+from pause.repository import FINISHED, UNFINISHED, Reflection
+from pause.steps import FORM_NAME, SLOTS
 from tests.conftest import FIXED_NOW, make_tracker, message, user_event
 
 FULL = {

@@ -10,7 +10,7 @@ from actions.reflections import (
     ActionShowMap,
     ActionShowReflections,
 )
-from actions.repository import FINISHED, UNFINISHED, Reflection
+from pause.repository import FINISHED, UNFINISHED, Reflection
 from tests.conftest import make_tracker, message
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -175,7 +175,7 @@ async def test_export_is_markdown_with_every_answer(store, dispatcher, domain) -
 async def test_export_on_the_web_page_is_a_signed_link(
     store, dispatcher, domain, monkeypatch
 ) -> None:
-    from actions import links
+    from pause import links
 
     monkeypatch.setenv("EXPORT_SECRET", "s" * 32)
     monkeypatch.setattr(links.time, "time", lambda: 1_800_000_000.0)

@@ -2,8 +2,8 @@
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions.repository import UNFINISHED, Reflection
 from actions.safety import ActionHandleCrisis
+from pause.repository import UNFINISHED, Reflection
 from tests.conftest import FIXED_NOW, make_tracker, message
 
 ANSWERS = {"noticed": "urge to run", **dict.fromkeys(("before", "body", "reason"))}

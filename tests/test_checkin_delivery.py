@@ -5,9 +5,9 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from actions import repository
-from actions.repository import Reflection
 from channels.checkin_delivery import checkin_message, connected, deliver_held
+from pause import repository
+from pause.repository import Reflection
 from stores.checkins import CLAIMED, HELD
 from tests.conftest import FIXED_NOW
 

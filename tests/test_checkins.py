@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from actions.config import load_settings
-from actions.repository import Reflection, ReflectionRepository
 from pause.checkins import (
     ACTED,
     OTHER,
@@ -22,6 +20,8 @@ from pause.checkins import (
     outcome_of,
     parse_due,
 )
+from pause.repository import Reflection, ReflectionRepository
+from pause.settings import load_settings
 from scheduler.loop import PageClosed, Scheduler
 from stores.checkins import (
     ANSWERED,

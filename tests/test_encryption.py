@@ -12,8 +12,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.config import load_settings
-from actions.repository import STEPS, Reflection, ReflectionRepository
+from pause.repository import Reflection, ReflectionRepository
+from pause.settings import load_settings
+from pause.steps import STEPS
 from stores.crypto import PREFIX, Cipher, InvalidToken, cipher_for
 from stores.migrations import rotate_table
 from stores.tracker_store import ForgettingSQLTrackerStore

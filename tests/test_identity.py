@@ -8,10 +8,10 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from actions import keys
-from actions.config import load_settings
 from channels import guard
 from channels.identity import channel_of, client_id, platform_id, scoped
+from pause import keys
+from pause.settings import load_settings
 
 
 def test_sender_ids_are_scoped_by_their_channel() -> None:

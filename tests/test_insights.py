@@ -9,7 +9,7 @@ from actions.insights import (
     observation_response,
     wait_minutes,
 )
-from actions.repository import Reflection
+from pause.repository import Reflection
 
 
 def r(signal: str = None, **answers: str) -> Reflection:  # type: ignore[assignment]

@@ -1,17 +1,17 @@
-"""actions/links.py (signed export links) and channels/socketio.py's small helpers."""
+"""pause/links.py (signed export links) and channels/socketio.py's small helpers."""
 
 import uuid
 
 import pytest
 
-from actions import links
-from actions.config import load_settings
+from pause import links
+from pause.settings import load_settings
 
 SECRET = "test-secret-0123456789"
 NOW = 1_700_000_000.0
 
 
-# --- actions/links.py --------------------------------------------------------------------------
+# --- pause/links.py --------------------------------------------------------------------------
 
 
 def test_sign_then_verify_returns_the_user() -> None:
@@ -83,8 +83,8 @@ def test_socket_io_allows_the_web_origin_only() -> None:
 
 
 def test_only_signed_session_ids_are_accepted() -> None:
-    from actions import sessions
     from channels.socketio import session_id_from
+    from pause import sessions
 
     signed = sessions.issue("key-1")
     assert session_id_from({"session_id": signed}, "key-1") == signed
@@ -101,8 +101,8 @@ def test_only_signed_session_ids_are_accepted() -> None:
 
 
 def test_an_offer_is_exchanged_for_a_new_session_id_and_is_never_one() -> None:
-    from actions import sessions
     from channels.socketio import session_id_from
+    from pause import sessions
 
     offer = sessions.issue_offer("key-1")
     assert sessions.verify_offer(offer, "key-1") and not sessions.verify_offer(offer, "key-2")

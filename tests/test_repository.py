@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.repository import (
+from pause.repository import (
     FINISHED,
     UNFINISHED,
     Reflection,
@@ -127,7 +127,7 @@ def empty_url(request, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
 def test_existing_reflections_migrate_to_scoped_ids_once(empty_url: str) -> None:
     import sqlalchemy as sa
 
-    from actions.repository import _metadata, reflections_table
+    from pause.repository import _metadata, reflections_table
 
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     base = {"status": FINISHED, "created_at": at, "updated_at": at, "noticed": "x"}

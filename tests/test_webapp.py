@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from sanic import Sanic
 
-from actions import links
-from actions.config import Settings, load_settings
-from actions.repository import FINISHED, Reflection, ReflectionRepository
+from pause import links
+from pause.repository import FINISHED, Reflection, ReflectionRepository
+from pause.settings import Settings, load_settings
 from tests.servers import free_port
 from webapp import create_app
 from webapp.app import WEBCHAT_BUNDLE
@@ -122,7 +122,7 @@ async def test_page_names_the_rasa_server_and_restricts_scripts(tmp_path: Path) 
 async def test_each_page_carries_a_new_session_offer_the_server_signed(tmp_path: Path) -> None:
     import re
 
-    from actions import keys, sessions
+    from pause import keys, sessions
 
     settings = settings_for(tmp_path)
     async with serving(settings) as base:

@@ -1,6 +1,6 @@
 """The web page of the assistant: the chat widget, a health check and reflection downloads.
 
-``python -m webapp`` serves it on ``RASA_HOST:WEB_PORT`` (see actions/config.py).
+``python -m webapp`` serves it on ``RASA_HOST:WEB_PORT`` (see pause/settings.py).
 """
 
 from webapp.app import create_app, main

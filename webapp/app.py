@@ -18,11 +18,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 from sanic.response import html as html_response
 
-from actions import links, sessions
-from actions.config import PROJECT_ROOT, Settings, load_settings
-from actions.keys import session_secret
-from actions.reflections import render_markdown
-from actions.repository import ReflectionRepository, StoreUnavailable
+from pause import links, sessions
+from pause.export import render_markdown
+from pause.keys import session_secret
+from pause.repository import ReflectionRepository, StoreUnavailable
+from pause.settings import PROJECT_ROOT, Settings, load_settings
 from webapp import health
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def render_index(settings: Settings, offer: str) -> str:
 
     The chat keeps the session id it already has (and with it the history); a new
     browser starts with ``offer``, which socket.io exchanges for a session id signed by
-    the server (actions/sessions.py).
+    the server (pause/sessions.py).
     """
     values = {
         "session_offer": offer,

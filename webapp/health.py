@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 import aiohttp
 
-from actions.config import Settings
+from pause.settings import Settings
 
 #: Seconds to wait for each server before calling it down.
 PROBE_TIMEOUT = 3.0

@@ -3,7 +3,6 @@
 import os
 import re
 import secrets
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -11,12 +10,10 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
 
+from scripts import serve
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -93,7 +93,7 @@ def test_the_pause_exercise_then_export_downloads_it(stack: Stack, page: Page,
         link.wait_for()
     except PlaywrightTimeout:
         pytest.fail("no /export/ link in the answer: action_export_reflections must send "
-                    "actions.links.export_url(...) on the socketio channel")
+                    "pause.links.export_url(...) on the socketio channel")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "exercise-export.png"))
     href = str(link.get_attribute("href"))

@@ -3,22 +3,19 @@
 import inspect
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
 
+from scripts import serve
 from tests.channels.clients import Assistant, credentials
 from tests.channels.fakes import FakeSlack, FakeTelegram
 from tests.e2e.conftest import RELAXED_LIMITS
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Servers for end-to-end tests: the action server and the Rasa server on free ports."""
 
 import secrets
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -10,12 +9,10 @@ import pytest
 import requests
 import yaml
 
+from scripts import serve
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import serve  # noqa: E402
-
-from tests.servers import free_port  # noqa: E402
 
 
 class Assistant:

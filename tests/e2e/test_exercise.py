@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actions.config import load_settings
-from actions.repository import ReflectionRepository
+from pause.repository import ReflectionRepository
+from pause.settings import load_settings
 from stores.crypto import cipher_for
 from tests.e2e.conftest import ROOT, Assistant, environment
 from tests.e2e.test_rest import joined

@@ -1,6 +1,5 @@
 """One cluster (scripts/cluster.py) for the module: nginx, two replicas, PostgreSQL, Redis."""
 
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -8,13 +7,11 @@ import pytest
 import requests
 import yaml
 
+from scripts.cluster import Cluster
+from tests.e2e.conftest import RELAXED_LIMITS
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from cluster import Cluster  # noqa: E402
-
-from tests.e2e.conftest import RELAXED_LIMITS  # noqa: E402
-from tests.servers import free_port  # noqa: E402
 
 
 class Client:

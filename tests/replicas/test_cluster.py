@@ -15,11 +15,12 @@ import pytest
 import requests
 import socketio
 
-from actions import sessions
-from actions.config import load_settings
-from actions.repository import STEPS, ReflectionRepository
 from benchmarks import load
 from channels.rest import STORE_DOWN
+from pause import sessions
+from pause.repository import ReflectionRepository
+from pause.settings import load_settings
+from pause.steps import STEPS
 from stores.crypto import cipher_for
 from tests.e2e.test_exercise import ANSWERS, ask
 from tests.replicas.conftest import Client

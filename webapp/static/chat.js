@@ -6,7 +6,7 @@
 
   var STORAGE_KEY = "chat_session"; // where rasa-webchat keeps the session id and history
   var WEBCHAT_VERSION = "1.0.1"; // the widget drops a stored session of another version
-  // A session id the server signed (actions/sessions.py); socket.io refuses any other.
+  // A session id the server signed (pause/sessions.py); socket.io refuses any other.
   var SIGNED_SESSION = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
   var root = document.getElementById("chat");
   if (!root) {

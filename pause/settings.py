@@ -1,7 +1,8 @@
 """All configuration read from the environment, in one place.
 
-Both the action server and ``scripts/serve.py`` (which starts the Rasa server) read
-their settings here, so a default is written down exactly once.
+The action server, the channels, the web app, the scheduler and ``scripts/serve.py``
+(which starts the Rasa server) all read their settings here, so a default is written
+down exactly once.
 """
 
 import os

@@ -7,7 +7,7 @@ session id, signed the same way, which the widget adopts (and greets with, as fo
 new session). From then on the widget sends that session id, and the channel accepts
 only session ids whose signature verifies. An offer is never a conversation.
 
-The key is ``SESSION_SECRET``, else ``var/session_secret`` (actions/keys.py). Knowing
+The key is ``SESSION_SECRET``, else ``var/session_secret`` (pause/keys.py). Knowing
 someone's session id is still enough to be them, as with any bearer session, but an id
 can't be made up, and it never names another channel's conversation (``socketio:<id>``).
 """

@@ -1,7 +1,7 @@
 """Secrets that must exist even when the operator set none: kept in files of mode 0600.
 
 The API token, the web sessions' signing key and the encryption key each come from the
-environment (``actions/config.py``); when a variable is unset, the first process that
+environment (``pause/settings.py``); when a variable is unset, the first process that
 needs the secret generates it into the var folder and every other process reads it
 from there. A file is created with ``O_EXCL`` and mode 0600, so two processes starting
 together agree on one value and no other user of the machine can read it.
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from actions.config import Settings
+from pause.settings import Settings
 
 
 def load_or_create(path: Path, generate: Callable[[], str]) -> str:

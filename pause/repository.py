@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.config import load_settings
+from pause.settings import load_settings
+from pause.steps import STEPS
 from stores.checkins import CheckinStore, checkins_metadata
 from stores.crypto import Cipher, default_cipher
 from stores.migrations import (
@@ -32,8 +33,6 @@ from stores.migrations import (
 
 logger = logging.getLogger(__name__)
 
-#: The exercise's steps, in order; each is a column and a form slot ``pause_<step>``.
-STEPS = ("noticed", "before", "body", "reason", "verdict", "wait", "step")
 FINISHED = "finished"
 UNFINISHED = "unfinished"
 

@@ -1,0 +1,1 @@
+"""Measurements (`make bench`): NLU, REST and load latency, the safety layers, training time."""
