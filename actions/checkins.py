@@ -126,6 +126,7 @@ class ActionScheduleCheckin(Action):
             return []
         reflection_id = tracker.get_slot(OFFERED)
         repo = default_repository()
+        tz, tz_name = _tz(tracker)
         try:
             reflection = repo.get(tracker.sender_id, reflection_id) if reflection_id else None
             if reflection is None:
@@ -135,12 +136,11 @@ class ActionScheduleCheckin(Action):
             if existing is not None:
                 dispatcher.utter_message(
                     response="utter_checkin_already",
-                    **_when(existing.due_at.astimezone(_tz(tracker)[0])),
+                    **_when(existing.due_at.astimezone(tz)),
                 )
                 return [SlotSet(OFFERED, None)]
             now = repository.now()
             choice = next(tracker.get_latest_entity_values("choice"), None)
-            tz, tz_name = _tz(tracker)
             if choice in CHOICES:
                 due = due_time(CHOICES[choice], now, tz)
             elif choice == "wait":
