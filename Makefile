@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-TRAIN_INPUTS := config.yml domain.yml $(shell find data components pause -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data components pause -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help setup train run shell test validate lint typecheck unit system-unit nlu-test story-test e2e cluster cluster-test browser bench clean
 

@@ -14,11 +14,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.config import load_settings
 from actions.repository import STEPS, Reflection, ReflectionRepository
+from pause.domain import load_domain
 from stores.crypto import PREFIX, Cipher, InvalidToken, cipher_for
 from stores.migrations import rotate_table
 from stores.tracker_store import ForgettingSQLTrackerStore
 
-DOMAIN = Domain.from_path(Path(__file__).resolve().parent.parent / "domain.yml")
+DOMAIN = Domain.from_dict(load_domain())
 SECRET_ANSWER = "my chest goes tight when she says she loves me"
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from string import Template
 from typing import Any, Dict, Optional
 
-import yaml
 from sanic import Sanic
 from sanic.log import logger as sanic_logger
 from sanic.request import Request
@@ -23,6 +22,7 @@ from actions.config import PROJECT_ROOT, Settings, load_settings
 from actions.keys import session_secret
 from actions.reflections import render_markdown
 from actions.repository import ReflectionRepository, StoreUnavailable
+from pause.domain import load_domain
 from webapp import health
 
 logger = logging.getLogger(__name__)
@@ -85,8 +85,7 @@ def render_index(settings: Settings, offer: str) -> str:
 
 
 def _load_domain() -> Dict[str, Any]:
-    with (PROJECT_ROOT / "domain.yml").open(encoding="utf-8") as file:
-        return dict(yaml.safe_load(file))
+    return load_domain()
 
 
 def export_filename(now: Optional[datetime] = None) -> str:

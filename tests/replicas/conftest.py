@@ -6,7 +6,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
-import yaml
+
+from pause.domain import load_domain
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -65,6 +66,5 @@ def client(cluster: Cluster) -> Client:
 
 @pytest.fixture(scope="session")
 def responses() -> Dict[str, Any]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return domain
