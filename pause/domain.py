@@ -6,6 +6,7 @@ so ``rasa train`` and ``rasa data validate`` find it without ``--domain``). Test
 scripts read it here, with plain YAML, never file by file.
 """
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -14,6 +15,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_DIR = ROOT / "domain"
 FAQ_RESPONSES = ROOT / "data" / "responses" / "faq.yml"
+#: The area files in the order of the one domain.yml they were split from: where a payload
+#: has several button titles, the first in this order names it (actions/topics.py).
+AREAS = ("safety", "core", "faq", "moment", "exercise", "reflections", "checkins")
 _LISTS = ("intents", "entities", "actions")
 _MAPPINGS = ("slots", "forms", "responses", "session_config")
 
@@ -27,7 +31,9 @@ def load_domain(with_faq: bool = False, directory: Path = DOMAIN_DIR) -> Dict[st
     """
     merged: Dict[str, Any] = {key: [] for key in _LISTS}
     merged.update({key: {} for key in _MAPPINGS})
-    files: List[Path] = sorted(directory.glob("*.yml"))
+    known = [directory / f"{area}.yml" for area in AREAS]
+    files: List[Path] = [p for p in known if p.exists()]
+    files += sorted(p for p in directory.glob("*.yml") if p not in known)
     if with_faq:
         files.append(FAQ_RESPONSES)
     for path in files:
@@ -41,3 +47,9 @@ def load_domain(with_faq: bool = False, directory: Path = DOMAIN_DIR) -> Dict[st
                 raise ValueError(f"{path.name} defines {key} again: {sorted(twice)}")
             merged[key].update(part.get(key) or {})
     return merged
+
+
+@lru_cache(maxsize=1)
+def response_order() -> Dict[str, int]:
+    """Each response's place in :func:`load_domain` (FAQ answers last)."""
+    return {name: i for i, name in enumerate(load_domain(with_faq=True)["responses"])}
