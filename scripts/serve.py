@@ -57,11 +57,12 @@ def live_endpoints(settings: Settings) -> Path:
     """endpoints.yml with the action server at ``ACTION_PORT``, written to the var folder.
 
     endpoints.yml itself names the default port (what bare ``rasa run`` uses); the stores
-    read their own settings from the environment.
+    read their own settings from the environment. One file per action port: replicas
+    sharing a var folder (scripts/cluster.py) each keep their own.
     """
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text()) or {}
     endpoints["action_endpoint"] = {"url": settings.action_server_url}
-    path = settings.var_dir / "endpoints.live.yml"
+    path = settings.var_dir / f"endpoints.{settings.action_port}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path
