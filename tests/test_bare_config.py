@@ -112,3 +112,34 @@ def test_a_partly_set_channel_still_fails(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(InvalidConfigException):
         TelegramInput.from_credentials({"verify": "pause_bot"})
+
+
+def test_serve_reports_the_channels_and_points_rasa_at_its_action_port(
+    private_var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import serve
+
+    from actions.config import load_settings
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "sign")
+    monkeypatch.setenv("ACTION_PORT", "5999")
+    settings = load_settings()
+    live, off = serve.channel_report(settings)
+    assert [serve.channel_name(c) for c in live] == ["rest", "socketio", "slack", "plaintext"]
+    assert off == {
+        "channels.telegram.TelegramInput": [
+            "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_WEBHOOK_URL",
+            "TELEGRAM_SECRET_TOKEN",
+        ]
+    }
+    path = serve.live_endpoints(settings)
+    endpoints = yaml.safe_load(path.read_text())
+    assert endpoints["action_endpoint"] == {"url": "http://127.0.0.1:5999/webhook"}
+    assert endpoints["tracker_store"] == yaml.safe_load((ROOT / "endpoints.yml").read_text())[
+        "tracker_store"
+    ]
+    assert path.parent == private_var_dir
