@@ -37,10 +37,12 @@ def fresh_copy(tmp: Path) -> Path:
     ).stdout.split("\0")
     project = tmp / "pause"
     for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, project / name)
+        source, copy = ROOT / name, project / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # domain.yml -> domain
+            copy.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, copy)
     return project
 
 
