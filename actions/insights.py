@@ -1,57 +1,82 @@
-"""The map: patterns across a person's reflections (pure functions, no I/O)."""
+"""The map: patterns across a person's reflections (pure functions, no I/O).
+
+Every phrase of the map is a response of the domain (domain/reflections.yml,
+``utter_map_*``); :class:`Phrases` fills them in from the domain the action server gets.
+"""
 
 import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from actions.vocabulary import PROTECTION, REAL, SIGNAL_LABELS, UNSURE
 from pause.checkins import PASSED
 from pause.repository import Reflection
 
 TOP = 3
-NOT_YET = "not enough yet"
+NOT_YET = "utter_map_not_enough_yet"
 _SKIPPED = {"", "skipped"}
 
-#: (label, pattern) pairs that group free-text answers; first match wins.
+
+class Phrases:
+    """The map's phrases: the first text of each ``utter_map_*`` response, filled in."""
+
+    def __init__(self, domain: Mapping[str, Any]) -> None:
+        self._responses = domain.get("responses") or {}
+
+    def __call__(self, response: str, **values: Any) -> str:
+        """The text of ``response`` with ``{name}`` replaced by ``values[name]``."""
+        return str(self._responses[response][0]["text"]).format(**values)
+
+
+LOVING_WORDS = "utter_map_trigger_loving_words"
+GOOD_TIME = "utter_map_trigger_good_time"
+
+#: (response of the label, pattern) pairs that group free-text answers; first match wins.
 TRIGGER_GROUPS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
-    ("loving words", re.compile(r"\b(love|loving|miss(ed)? me|compliment|sweet)", re.I)),
+    (LOVING_WORDS, re.compile(r"\b(love|loving|miss(ed)? me|compliment|sweet)", re.I)),
     (
-        "talk of the future",
+        "utter_map_trigger_future",
         re.compile(
             r"\b(future|move in|moving in|marr|engage|commit|parents|holiday|vacation|plans?)\b",
             re.I,
         ),
     ),
     (
-        "a good time together",
+        GOOD_TIME,
         re.compile(
             r"\b(weekend|date|good time|great time|close|intimate|cuddl|sex|night together|trip)",
             re.I,
         ),
     ),
     (
-        "a need or request from them",
+        "utter_map_trigger_request",
         re.compile(r"\b(ask(ed)?|want(s|ed)? me|need(s|ed)?|request|text(ed)?|call(ed)?)\b", re.I),
     ),
-    ("conflict", re.compile(r"\b(fight|argu|conflict|upset|critici|angry)", re.I)),
+    (
+        "utter_map_trigger_conflict",
+        re.compile(r"\b(fight|argu|conflict|upset|critici|angry)", re.I),
+    ),
 )
 REASON_GROUPS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (
-    ("they're too much", re.compile(r"\b(too much|needy|clingy|intense|demanding)", re.I)),
+    ("utter_map_reason_too_much", re.compile(r"\b(too much|needy|clingy|intense|demanding)", re.I)),
     (
-        "something feels off",
+        "utter_map_reason_feels_off",
         re.compile(r"\b(off|not right|wrong|doesn'?t fit|not the one)\b", re.I),
     ),
-    ("I need space", re.compile(r"\b(space|alone|breathe|time to myself|room)\b", re.I)),
+    ("utter_map_reason_space", re.compile(r"\b(space|alone|breathe|time to myself|room)\b", re.I)),
     (
-        "I'm not that into it",
+        "utter_map_reason_not_into_it",
         re.compile(
             r"\b(not (that )?(into|interested)|lost interest|bored|no spark|don'?t feel)", re.I
         ),
     ),
-    ("their flaws", re.compile(r"\b(annoying|flaw|irritat|the way (he|she|they))", re.I)),
-    ("I don't need anyone", re.compile(r"\b(independen|freedom|free|on my own)", re.I)),
+    (
+        "utter_map_reason_flaws",
+        re.compile(r"\b(annoying|flaw|irritat|the way (he|she|they))", re.I),
+    ),
+    ("utter_map_reason_no_one_needed", re.compile(r"\b(independen|freedom|free|on my own)", re.I)),
 )
 
 _NUMBER_WORDS = {
@@ -105,18 +130,25 @@ class MapSummary:
     closeness_share: float
 
 
-def _group(answer: str, groups: Sequence[Tuple[str, "re.Pattern[str]"]]) -> str:
-    for label, pattern in groups:
+def _group(answer: str, groups: Sequence[Tuple[str, "re.Pattern[str]"]]) -> Tuple[str, bool]:
+    """The response naming the answer's group (and True), else the answer itself (False)."""
+    for response, pattern in groups:
         if pattern.search(answer):
-            return label
-    return answer.strip().lower()[:60]
+            return response, True
+    return answer.strip().lower()[:60], False
 
 
-def _top(values: Iterable[str]) -> str:
+def _top(values: Iterable[str], say: Phrases) -> str:
     counts = Counter(v for v in values if v)
     if not counts:
-        return NOT_YET
-    return ", ".join(f"{label} ({n})" for label, n in counts.most_common(TOP))
+        return say(NOT_YET)
+    return ", ".join(
+        say("utter_map_count", label=label, count=n) for label, n in counts.most_common(TOP)
+    )
+
+
+def _labels(grouped: Iterable[Tuple[str, bool]], say: Phrases) -> List[str]:
+    return [say(value) if named else value for value, named in grouped]
 
 
 def wait_minutes(answer: str) -> Optional[float]:
@@ -134,26 +166,27 @@ def wait_minutes(answer: str) -> Optional[float]:
     return None
 
 
-def describe_minutes(minutes: float) -> str:
+def describe_minutes(minutes: float, say: Phrases) -> str:
     """Say a number of minutes the way a person would."""
     if minutes < 60:
-        return f"{round(minutes)} minutes"
+        return say("utter_map_minutes", count=round(minutes))
     if minutes < 1440:
         hours = round(minutes / 60, 1)
-        return f"{hours:g} hour" + ("" if hours == 1 else "s")
+        return say("utter_map_hour" if hours == 1 else "utter_map_hours", count=f"{hours:g}")
     days = round(minutes / 1440, 1)
-    return f"{days:g} day" + ("" if days == 1 else "s")
+    return say("utter_map_day" if days == 1 else "utter_map_days", count=f"{days:g}")
 
 
 def _answers(reflections: Sequence[Reflection], step: str) -> List[str]:
     return [a for r in reflections if (a := (r.answer(step) or "").strip()) not in _SKIPPED]
 
 
-def build_map(reflections: Sequence[Reflection]) -> MapSummary:
+def build_map(reflections: Sequence[Reflection], say: Phrases) -> MapSummary:
     """Aggregate ``reflections`` into the figures the map shows.
 
     Args:
         reflections: One person's reflections (finished and unfinished).
+        say: The domain's phrases.
 
     Returns:
         The summary; parts with no answers yet read "not enough yet".
@@ -163,56 +196,64 @@ def build_map(reflections: Sequence[Reflection]) -> MapSummary:
         SIGNAL_LABELS.get(r.signal or "") or (r.answer("noticed") or "").strip().lower()
         for r in reflections
     ]
-    triggers = [_group(a, TRIGGER_GROUPS) for a in _answers(reflections, "before")]
-    reasons = [_group(a, REASON_GROUPS) for a in _answers(reflections, "reason")]
+    grouped = [_group(a, TRIGGER_GROUPS) for a in _answers(reflections, "before")]
+    triggers = _labels(grouped, say)
+    reasons = _labels((_group(a, REASON_GROUPS) for a in _answers(reflections, "reason")), say)
     verdicts = Counter(_answers(reflections, "verdict"))
     named = verdicts[PROTECTION] + verdicts[REAL] + verdicts[UNSURE]
     split = (
-        (
-            f"protection {verdicts[PROTECTION]}, real signal {verdicts[REAL]}, "
-            f"not sure {verdicts[UNSURE]}"
+        say(
+            "utter_map_verdicts",
+            protection=verdicts[PROTECTION],
+            real=verdicts[REAL],
+            unsure=verdicts[UNSURE],
         )
         if named
-        else NOT_YET
+        else say(NOT_YET)
     )
     waits = [m for a in _answers(reflections, "wait") if (m := wait_minutes(a)) is not None]
     wait = (
-        (
-            f"usually about {describe_minutes(statistics.median(waits))}, "
-            f"longest {describe_minutes(max(waits))}"
+        say(
+            "utter_map_wait",
+            usual=describe_minutes(statistics.median(waits), say),
+            longest=describe_minutes(max(waits), say),
         )
         if waits
-        else NOT_YET
+        else say(NOT_YET)
     )
-    closeness = sum(t in ("loving words", "a good time together") for t in triggers)
-    outcome = outcome_summary(reflections)
+    closeness = sum(named and value in (LOVING_WORDS, GOOD_TIME) for value, named in grouped)
+    outcome = outcome_summary(reflections, say)
     return MapSummary(
         reflection_count=len(reflections),
-        top_signals=_top(signals),
-        top_triggers=_top(triggers),
-        top_reasons=_top(reasons),
+        top_signals=_top(signals, say),
+        top_triggers=_top(triggers, say),
+        top_reasons=_top(reasons, say),
         verdict_split=split,
         wait_summary=wait,
         outcome_summary=outcome,
         protection_share=verdicts[PROTECTION] / named if named else 0.0,
-        closeness_share=closeness / len(triggers) if triggers else 0.0,
+        closeness_share=closeness / len(grouped) if grouped else 0.0,
     )
 
 
-def outcome_summary(reflections: Sequence[Reflection]) -> str:
+def outcome_summary(reflections: Sequence[Reflection], say: Phrases) -> str:
     """How the pauses went after the check-ins: how many passed, the longest wait held.
 
     A pause that passed held from the reflection until the check-in's answer.
     """
     told = [r for r in reflections if r.outcome]
     if not told:
-        return NOT_YET
+        return say(NOT_YET)
     passed = [r for r in told if r.outcome == PASSED]
-    summary = f"passed {len(passed)} of {len(told)}"
     held = [(r.outcome_at - r.created_at).total_seconds() / 60 for r in passed if r.outcome_at]
     if held:
-        summary += f", longest wait held {describe_minutes(max(held))}"
-    return summary
+        return say(
+            "utter_map_outcome_held",
+            passed=len(passed),
+            told=len(told),
+            held=describe_minutes(max(held), say),
+        )
+    return say("utter_map_outcome", passed=len(passed), told=len(told))
 
 
 def observation_response(summary: MapSummary) -> str:

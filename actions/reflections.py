@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.exercise import save_all, unsaved_reflections
-from actions.insights import build_map, observation_response
+from actions.insights import Phrases, build_map, observation_response
 from actions.steps import misread_answer
 from pause.export import render_markdown
 from pause.links import export_url
@@ -126,7 +126,7 @@ class ActionShowMap(LookBackAction):
         reflections: List[Reflection],
     ) -> None:
         """Utter the map, then a gentle observation that fits it."""
-        summary = build_map(reflections)
+        summary = build_map(reflections, Phrases(domain))
         dispatcher.utter_message(
             response="utter_map",
             reflection_count=summary.reflection_count,

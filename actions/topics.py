@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any, Dict, Iterable, Optional
 
+from pause.domain import response_order
+
 #: "tell me more" and "why?" after an answer lead to a neighbouring topic.
 FOLLOW_UPS: Dict[str, Dict[str, str]] = {
     "what_is_avoidant_attachment": {"more": "inside_view", "why": "how_it_develops"},
@@ -66,6 +68,9 @@ def _buttons(responses: Dict[str, Any]) -> Iterable[Dict[str, Any]]:
 def button_titles(domain: Dict[str, Any]) -> Dict[str, str]:
     """Map each button payload in the domain's responses to its first title.
 
+    "First" in the order of the domain's files (``pause.domain.AREAS``), not of the merged
+    domain Rasa sends, whose order follows the folder listing.
+
     Args:
         domain: The domain as the action server receives it.
 
@@ -74,7 +79,10 @@ def button_titles(domain: Dict[str, Any]) -> Dict[str, str]:
 
     """
     titles: Dict[str, str] = {}
-    for button in _buttons(domain.get("responses") or {}):
+    responses = domain.get("responses") or {}
+    order = response_order()
+    ordered = {k: responses[k] for k in sorted(responses, key=lambda k: order.get(k, len(order)))}
+    for button in _buttons(ordered):
         # Payloads are written with doubled braces in the domain so that Rasa's
         # template interpolation leaves them alone.
         payload = str(button.get("payload", "")).replace("{{", "{").replace("}}", "}")

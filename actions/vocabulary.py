@@ -8,17 +8,10 @@ in ``utter_map``).
 import re
 from typing import Dict
 
-SIGNAL_LABELS: Dict[str, str] = {
-    "loss_of_interest": "a sudden loss of interest",
-    "irritation": "irritation that came out of nowhere",
-    "relationship_feels_wrong": "a vague sense that the relationship is wrong",
-    "need_to_be_alone": "an urgent need to be alone",
-    "noticing_flaws": "noticing their flaws more than usual",
-    "feeling_smothered": "feeling smothered",
-    "pull_to_independence": "a strong pull toward independence",
-    "going_quiet": "going quiet when feelings come up",
-    "urge_to_run": "an urge to run after a close moment",
-}
+from pause.signals import LABELS
+
+#: The signals' labels: the one table's (pause/signals.py).
+SIGNAL_LABELS: Dict[str, str] = dict(LABELS)
 
 REAL, PROTECTION, UNSURE = "real", "protection", "not sure"
 _VERDICTS = (

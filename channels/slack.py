@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from channels.identity import platform_id, scoped
 from channels.limits import limits, too_many
 from channels.rendering import plain, slack_escape, slack_mrkdwn, slack_parts
+from channels.switch import configured, off_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -150,11 +151,19 @@ class SlackInput(RasaSlackInput):
     """Slack Events API and interactivity webhook that checks signatures first."""
 
     api_base_url: Optional[Text] = None
+    off = False  # True when neither credentials.yml nor the environment configures it
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        """Build the channel from its credentials.yml section (empty values count as unset)."""
-        values = {k: str(v) for k, v in (credentials or {}).items() if v not in (None, "")}
+        """Build the channel from its credentials.yml section, else the SLACK_* variables.
+
+        Empty values count as unset; with none at all the channel is off (channels/switch.py).
+        """
+        values = configured("slack", credentials)
+        if values is None:
+            channel = cls("", slack_signing_secret="off")  # Rasa's check needs one
+            channel.slack_signing_secret, channel.off = "", True
+            return channel
         if not values.get("slack_token"):
             raise InvalidConfigException("slack: slack_token is required")
         channel = cls(
@@ -168,13 +177,16 @@ class SlackInput(RasaSlackInput):
 
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
-    ) -> SlackOutput:
+    ) -> Optional[SlackOutput]:  # type: ignore[override]
         """A client that answers in ``channel`` (the DM or the channel of the event).
 
         Without a channel (a message Pause starts, such as a check-in, through the HTTP API's
         ``output_channel=latest``), it writes to the person's own DM with the app, never to
-        ``slack_channel``: what the person wrote must not appear in a shared channel.
+        ``slack_channel``: what the person wrote must not appear in a shared channel. None
+        when the channel is off.
         """
+        if self.off:
+            return None
         out = SlackOutput(self.slack_token, channel, thread_id, self.proxy)
         if self.api_base_url:
             base_url = self.api_base_url.rstrip("/") + "/"
@@ -224,6 +236,8 @@ class SlackInput(RasaSlackInput):
         """Handle the message in the background: Slack wants an answer within 3 seconds."""
         text, sender_id, channel = found
         out = self.get_output_channel(channel)
+        if out is None:  # off: no webhook routes either, so nothing arrives here
+            return
 
         async def handle() -> None:
             try:
@@ -248,6 +262,8 @@ class SlackInput(RasaSlackInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook for both Events API (JSON) and interactivity (``payload=`` form)."""
+        if self.off:
+            return off_blueprint("slack")
         webhook = Blueprint("pause_slack_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from channels.identity import platform_id, scoped
 from channels.limits import limits, too_many
 from channels.rendering import telegram_parts
+from channels.switch import configured, off_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -190,11 +191,19 @@ class TelegramInput(RasaTelegramInput):
     api_base_url: Optional[Text] = None
     start_payload = "/greet"  # what Telegram's /start command sends to Rasa
     ready = True  # False when the token belongs to another bot than ``verify``
+    off = False  # True when neither credentials.yml nor the environment configures it
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        """Build the channel from its credentials.yml section (empty values count as unset)."""
-        values = {k: str(v) for k, v in (credentials or {}).items() if v not in (None, "")}
+        """Build the channel from its credentials.yml section, else the TELEGRAM_* variables.
+
+        Empty values count as unset; with none at all the channel is off (channels/switch.py).
+        """
+        values = configured("telegram", credentials)
+        if values is None:
+            channel = cls(None, None, None)
+            channel.off = True
+            return channel
         if not values.get("access_token"):
             raise InvalidConfigException("telegram: access_token is required")
         if not _SECRET.match(values.get("secret_token", "")):
@@ -208,8 +217,10 @@ class TelegramInput(RasaTelegramInput):
         channel.callback_data = CallbackData()
         return channel
 
-    def get_output_channel(self) -> TelegramOutput:
-        """A Telegram client; unlike Rasa's, it registers no webhook here."""
+    def get_output_channel(self) -> Optional[TelegramOutput]:  # type: ignore[override]
+        """A Telegram client (None when off); unlike Rasa's, it registers no webhook here."""
+        if self.off:
+            return None
         return TelegramOutput(self.access_token, self.api_base_url, self.callback_data)
 
     async def register(self, bot: TelegramOutput) -> None:
@@ -230,8 +241,10 @@ class TelegramInput(RasaTelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook, plus listeners that register it and close the client."""
-        webhook = Blueprint("pause_telegram_webhook", __name__)
         bot = self.get_output_channel()
+        if bot is None:
+            return off_blueprint("telegram")
+        webhook = Blueprint("pause_telegram_webhook", __name__)
 
         @webhook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:

@@ -9,7 +9,8 @@ message. Priority (first rule in ``_RULE_SOURCES`` that matches wins):
 i.e. the most acute, most actionable signal first and the vaguest last.
 A match right after a plain negation ("i don't want to break up") is skipped,
 but not after "help me not ..." / "trying not to ...". Messages that hint at a
-risk to safety get no signal: they belong to the crisis path. Intent is not
+risk to safety (the safety net's crisis patterns, components/safety_net.py, the one
+source) get no signal: they belong to the crisis path. Intent is not
 judged here: a question that names a signal may get one.
 """
 
@@ -35,6 +36,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.safety_net import match_crisis
 
 ENTITY_NAME = "signal"
 MOMENT_INTENT = "share_experience"
@@ -161,15 +164,6 @@ _URGE_BEHIND_NEGATION = re.compile(
     + r"\s+(?:[\w']+\s+){0,2}$",
     _FLAGS,
 )
-_SAFETY = re.compile(
-    r"\b(?:kill(?:ing)? myself|suicid\w*|end(?:ing)? (?:it all|my life)|"
-    r"want(?:ed)? to die|hurt(?:ing)? myself|self[- ]?harm\w*|no reason to live|"
-    r"(?:don'?t|dont|do not) want to (?:be here|live|exist)|disappear forever|"
-    r"better off (?:dead|without me)|if i was gone|just end it(?! with))\b",
-    _FLAGS,
-)
-
-
 def _is_negated(prefix: str) -> bool:
     """Tells whether the words just before a match negate it."""
     return bool(_NEGATED.search(prefix)) and not _URGE_BEHIND_NEGATION.search(prefix)
@@ -189,7 +183,7 @@ def detect_signal(text: str) -> tuple[str, int, int] | None:
     if not text:
         return None
     clean = text.replace("\u2019", "'").replace("\u2018", "'")  # same length
-    if _SAFETY.search(clean):
+    if match_crisis(clean) is not None:  # the safety net's patterns: the crisis path's
         return None
     for name, pattern in _RULES:
         for match in pattern.finditer(clean):

@@ -6,12 +6,40 @@ down exactly once.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+#: Each messaging channel's credentials.yml keys and the variables they come from when
+#: credentials.yml gives none; the channel is on when its required variables are set.
+CHANNEL_VARIABLES: Dict[str, Dict[str, str]] = {
+    "telegram": {
+        "access_token": "TELEGRAM_BOT_TOKEN",
+        "verify": "TELEGRAM_BOT_USERNAME",
+        "webhook_url": "TELEGRAM_WEBHOOK_URL",
+        "secret_token": "TELEGRAM_SECRET_TOKEN",
+        "api_base_url": "TELEGRAM_API_BASE_URL",
+    },
+    "slack": {
+        "slack_token": "SLACK_BOT_TOKEN",
+        "slack_signing_secret": "SLACK_SIGNING_SECRET",
+        "slack_channel": "SLACK_CHANNEL",
+        "api_base_url": "SLACK_API_BASE_URL",
+    },
+}
+#: The variables of :data:`CHANNEL_VARIABLES` without which a channel stays off.
+CHANNEL_REQUIRED: Dict[str, List[str]] = {
+    "telegram": [
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_BOT_USERNAME",
+        "TELEGRAM_WEBHOOK_URL",
+        "TELEGRAM_SECRET_TOKEN",
+    ],
+    "slack": ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"],
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,19 @@ class Settings:
     checkin_lease_seconds: float = 120.0
     test_clock_file: str = ""
     socketio_message_queue: str = ""
+    #: The messaging channels' variables that are set, by channel (:data:`CHANNEL_VARIABLES`).
+    channel_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
+
+    def channel_credentials(self, channel: str) -> Dict[str, str]:
+        """``channel``'s credentials.yml keys with a value from the environment."""
+        env = self.channel_env.get(channel, {})
+        keys = CHANNEL_VARIABLES.get(channel, {})
+        return {key: env[name] for key, name in keys.items() if env.get(name)}
+
+    def missing_channel_variables(self, channel: str) -> List[str]:
+        """The variables ``channel`` needs that are unset (none: the channel is on)."""
+        env = self.channel_env.get(channel, {})
+        return [name for name in CHANNEL_REQUIRED.get(channel, []) if not env.get(name)]
 
     @property
     def checkin_channel_names(self) -> frozenset:
@@ -83,20 +124,6 @@ class Settings:
         """Base URL of the Rasa server."""
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
-    def rasa_environment(self) -> Dict[str, str]:
-        """Return the variables that endpoints.yml expects, with defaults filled in."""
-        return {
-            "ACTION_SERVER_URL": self.action_server_url,
-            "TRACKER_DB_URL": self.tracker_db_url,
-            # Rasa's "redis" type loses tickets across servers (stores/lock_store.py).
-            "LOCK_STORE_TYPE": (
-                "stores.lock_store.SerialRedisLockStore" if self.redis_host else "in_memory"
-            ),
-            "REDIS_HOST": self.redis_host,
-            "REDIS_PORT": self.redis_port,
-            "REDIS_PASSWORD": self.redis_password,
-            "REDIS_DB": self.redis_db,
-        }
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
@@ -154,4 +181,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         # Tests only: a file holding seconds to add to the scheduler's clock.
         test_clock_file=_get(env, "PAUSE_TEST_CLOCK_FILE", ""),
         socketio_message_queue=_get(env, "SOCKETIO_MESSAGE_QUEUE", ""),
+        channel_env={
+            channel: {name: env[name] for name in names.values() if env.get(name)}
+            for channel, names in CHANNEL_VARIABLES.items()
+        },
     )

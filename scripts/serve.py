@@ -9,7 +9,6 @@ Ctrl-C stops every process it started.
 
 import argparse
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -19,7 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
+from typing import Dict, List, Mapping, Optional, TextIO, Tuple
 
 import yaml
 
@@ -30,15 +29,15 @@ from pause.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 MODEL = ROOT / "models" / "pause.tar.gz"
+CREDENTIALS = ROOT / "credentials.yml"
 BIN = Path(sys.executable).parent
 
 
 def server_environment(
     settings: Settings, overrides: Optional[Mapping[str, str]] = None
 ) -> Dict[str, str]:
-    """Environment for the child processes: ours, plus endpoints.yml's variables."""
+    """Environment for the child processes: ours, the overrides, and quiet defaults."""
     env = {**os.environ, **(overrides or {})}
-    env.update(settings.rasa_environment())
     env.update(
         {
             "PYTHONPATH": str(ROOT),
@@ -53,56 +52,39 @@ def server_environment(
     return env
 
 
-_ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_OPTIONAL_REF = re.compile(r"^\$\{([A-Z0-9_]+):-\}$")
+def live_endpoints(settings: Settings) -> Path:
+    """endpoints.yml with the action server at ``ACTION_PORT``, written to the var folder.
 
-
-def _live_section(section: Any, env: Mapping[str, str]) -> Tuple[Any, List[str]]:
-    """Resolve one channel's settings: drop unset optional keys, list missing ones.
-
-    A value ``${VAR}`` is required; ``${VAR:-}`` is optional (the key is left out
-    when VAR is unset). Values stay ``${VAR}`` references for Rasa to expand, so
-    no secret is written to disk.
+    endpoints.yml itself names the default port (what bare ``rasa run`` uses); the stores
+    read their own settings from the environment. One file per action port: replicas
+    sharing a var folder (scripts/cluster.py) each keep their own.
     """
-    if not isinstance(section, dict):
-        return section, []
-    kept: Dict[str, Any] = {}
-    for key, value in section.items():
-        optional = _OPTIONAL_REF.match(str(value)) if isinstance(value, str) else None
-        if optional:
-            if env.get(optional.group(1)):
-                kept[key] = "${" + optional.group(1) + "}"
-            continue
-        kept[key] = value
-    missing = sorted({v for v in _ENV_REF.findall(yaml.safe_dump(kept)) if not env.get(v)})
-    return kept, missing
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text()) or {}
+    endpoints["action_endpoint"] = {"url": settings.action_server_url}
+    path = settings.var_dir / f"endpoints.{settings.action_port}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
 
 
-def live_credentials(
-    settings: Settings, env: Mapping[str, str]
-) -> Tuple[Path, List[str], Dict[str, List[str]]]:
-    """Write the credentials of the channels whose required variables are all set.
+def channel_report(
+    settings: Settings, credentials: Path = CREDENTIALS
+) -> Tuple[List[str], Dict[str, List[str]]]:
+    """Which channels of ``credentials`` are live, and the variables each other one misses.
 
-    credentials.yml lists every channel; a channel that needs an unset variable is
-    switched off rather than failing Rasa's start-up.
-
-    Returns:
-        The file written (under the var folder), the live channels, and for each
-        channel that is off, the variables it is missing.
+    A messaging channel without keys in the file is on when its variables are set
+    (channels/switch.py); every other channel is always on.
     """
-    sections = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
-    live: Dict[str, Any] = {}
+    sections = yaml.safe_load(credentials.read_text()) or {}
+    live: List[str] = []
     off: Dict[str, List[str]] = {}
     for name, section in sections.items():
-        resolved, missing = _live_section(section, env)
-        if missing:
+        missing = settings.missing_channel_variables(channel_name(name))
+        if missing and not section:
             off[name] = missing
         else:
-            live[name] = resolved
-    path = settings.var_dir / "credentials.live.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(live, sort_keys=False))
-    return path, list(live), off
+            live.append(name)
+    return live, off
 
 
 def channel_name(section: str) -> str:
@@ -111,7 +93,9 @@ def channel_name(section: str) -> str:
     return parts[1] if len(parts) > 2 else section
 
 
-def rasa_command(settings: Settings, credentials: Path, model: Path = MODEL) -> List[str]:
+def rasa_command(
+    settings: Settings, credentials: Path = CREDENTIALS, model: Path = MODEL
+) -> List[str]:
     """The command line of the Rasa server."""
     command = [
         str(BIN / "rasa"),
@@ -119,7 +103,7 @@ def rasa_command(settings: Settings, credentials: Path, model: Path = MODEL) -> 
         "--model",
         str(model),
         "--endpoints",
-        str(ROOT / "endpoints.yml"),
+        str(live_endpoints(settings)),
         "--credentials",
         str(credentials),
         "--interface",
@@ -211,8 +195,8 @@ def start(
         log_dir: Write each server's output to a file there instead of this terminal.
         rasa: Also start the Rasa server (``shell`` runs its own).
         timeout: Seconds to wait for the servers to answer.
-        credentials: Use this credentials file as it is, instead of the channels of
-            credentials.yml whose variables are set (tests use it).
+        credentials: Use this credentials file instead of credentials.yml (tests use it;
+            each of its channels counts as live).
         web: Also start the web page's app (webapp/) after the Rasa server.
 
     """
@@ -226,7 +210,8 @@ def start(
         settings = load_settings({**os.environ, **overrides})
     env = server_environment(settings, overrides)
     if credentials is None:
-        credentials, live, off = live_credentials(settings, env)
+        credentials = CREDENTIALS
+        live, off = channel_report(settings)
     else:
         live, off = list(yaml.safe_load(credentials.read_text()) or {}), {}
     servers = Servers(settings, live_channels=live, off_channels=off)
@@ -347,9 +332,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "--model",
                 str(MODEL),
                 "--endpoints",
-                str(ROOT / "endpoints.yml"),
+                str(live_endpoints(settings)),
                 "--credentials",
-                str(live_credentials(settings, env)[0]),
+                str(CREDENTIALS),
             ]
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shell handles Ctrl-C itself
             return subprocess.call(shell, cwd=ROOT, env=env)

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Set
 
-import yaml
+from pause.domain import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Responses that Rasa's default actions utter (two-stage fallback, default fallback).
@@ -48,7 +48,7 @@ def responses_used_by_actions() -> Set[str]:
 
 def form_asks() -> Set[str]:
     """``utter_ask_<slot>`` for every required slot of every form in the domain."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    domain = load_domain()
     return {
         f"utter_ask_{slot}"
         for form in (domain.get("forms") or {}).values()

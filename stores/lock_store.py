@@ -10,15 +10,18 @@ tests/replicas/: 3 of 8 simultaneous messages lost). Here every such change hold
 short Redis mutex of that conversation (``SET NX`` with an expiry, redis-py's ``Lock``),
 so the tickets are issued and served in order across the servers.
 
-endpoints.yml gets ``type: stores.lock_store.SerialRedisLockStore`` when ``REDIS_HOST``
-is set (pause/settings.py).
+endpoints.yml names :class:`ConfiguredLockStore`: Rasa's in-memory store on one machine,
+this one when ``REDIS_HOST`` is set (``REDIS_PORT``, ``REDIS_PASSWORD``, ``REDIS_DB``;
+pause/settings.py).
 """
 
 from typing import Any, Optional, Text
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from pause.settings import load_settings
 
 #: Seconds a mutex may be held (a crashed server frees it after that) and waited for.
 MUTEX_SECONDS = 5.0
@@ -65,3 +68,29 @@ class SerialRedisLockStore(RedisLockStore):
                 self.save_lock(lock)
             if not self.is_someone_waiting(conversation_id):
                 self.delete_lock(conversation_id)
+
+
+class ConfiguredLockStore(LockStore):
+    """The lock store the settings ask for: in memory, or Redis when ``REDIS_HOST`` is set.
+
+    Rasa creates a custom lock store as ``cls(endpoint_config=...)``; this class only
+    chooses, so the instance is an ``InMemoryLockStore`` or a :class:`SerialRedisLockStore`.
+    Values in endpoints.yml's ``lock_store`` section take precedence over the variables.
+    """
+
+    def __new__(  # type: ignore[misc]
+        cls, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any
+    ) -> LockStore:
+        """Return the store for ``REDIS_HOST`` (or the section's ``url``), else in memory."""
+        settings = load_settings()
+        given = endpoint_config.kwargs if endpoint_config is not None else {}
+        host = (endpoint_config.url if endpoint_config is not None else None) or settings.redis_host
+        if not host:
+            return InMemoryLockStore()
+        options = {
+            "port": settings.redis_port,
+            "password": settings.redis_password,
+            "db": settings.redis_db,
+            **{k: v for k, v in given.items() if k != "type"},
+        }
+        return SerialRedisLockStore(EndpointConfig(url=host, **options), **kwargs)

@@ -15,7 +15,8 @@ Rasa's ``SQLTrackerStore`` appends the events of each turn as JSON. This subclas
   which then silently answers from an empty conversation kept in memory; a channel
   asks :func:`turn_failed` after the turn and tells the person instead.
 
-SQLite and PostgreSQL work alike (``url`` is a full SQLAlchemy URL).
+SQLite and PostgreSQL work alike (``url`` is a full SQLAlchemy URL). Without ``url`` in
+endpoints.yml the store uses ``TRACKER_DB_URL`` (default: the SQLite file in the var folder).
 """
 
 import json
@@ -32,6 +33,7 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
+from pause.settings import load_settings
 from stores.action_results import install_validator_cache
 from stores.crypto import Cipher, default_cipher
 from stores.forget import FORGET_SLOT
@@ -86,8 +88,9 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         cipher: Optional[Cipher] = None,
         **kwargs: Any,
     ) -> None:
-        """Create the store; ``host`` is the full database URL from endpoints.yml."""
-        if host and host.startswith("sqlite:///"):
+        """Create the store; ``host`` is endpoints.yml's database URL, else ``TRACKER_DB_URL``."""
+        host = host or load_settings().tracker_db_url
+        if host.startswith("sqlite:///"):
             Path(host[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         install_validator_cache()  # this store is loaded once, by the Rasa server

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from pause import repository
+from pause.domain import load_domain
 from tests.servers import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +30,8 @@ def private_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
-    """domain.yml plus the FAQ responses, as the action server receives them."""
-    data = yaml.safe_load((ROOT / "domain.yml").read_text())
-    faq = yaml.safe_load((ROOT / "data" / "responses" / "faq.yml").read_text())
-    data["responses"].update(faq["responses"])
-    return data
+    """The domain plus the FAQ responses, as the action server receives them."""
+    return load_domain(with_faq=True)
 
 
 def user_event(text: str, intent: str, **parse: Any) -> Dict[str, Any]:

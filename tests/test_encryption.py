@@ -12,6 +12,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from pause.domain import load_domain
 from pause.repository import Reflection, ReflectionRepository
 from pause.settings import load_settings
 from pause.steps import STEPS
@@ -19,7 +20,7 @@ from stores.crypto import PREFIX, Cipher, InvalidToken, cipher_for
 from stores.migrations import rotate_table
 from stores.tracker_store import ForgettingSQLTrackerStore
 
-DOMAIN = Domain.from_path(Path(__file__).resolve().parent.parent / "domain.yml")
+DOMAIN = Domain.from_dict(load_domain())
 SECRET_ANSWER = "my chest goes tight when she says she loves me"
 
 

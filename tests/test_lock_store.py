@@ -8,6 +8,8 @@ import pytest
 from stores.lock_store import SerialRedisLockStore
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.redis
+
 
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:

@@ -10,6 +10,8 @@ from typing import Dict, List
 import pytest
 import yaml
 
+from pause.domain import load_domain
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
 MINIMUM_TRAINING = {"crisis": 80, "out_of_scope": 40, "share_experience": 80, "start_exercise": 40}
@@ -46,7 +48,7 @@ TRAIN = examples(ROOT / "data" / "nlu")
 TEST = examples(ROOT / "tests" / "nlu")
 for _intent, _texts in examples(ROOT / "tests" / "checkins_nlu").items():  # check-in intents
     TEST[_intent] += _texts
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+DOMAIN = load_domain()
 
 
 def test_test_set_is_kept_apart_from_training() -> None:

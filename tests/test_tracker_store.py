@@ -8,10 +8,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from pause.domain import load_domain
 from stores.forget import FORGET_SLOT
 from stores.tracker_store import ForgettingSQLTrackerStore
 
-DOMAIN = Domain.from_path(Path(__file__).resolve().parent.parent / "domain.yml")
+DOMAIN = Domain.from_dict(load_domain())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

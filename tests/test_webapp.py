@@ -118,6 +118,7 @@ async def test_page_names_the_rasa_server_and_restricts_scripts(tmp_path: Path) 
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.npm
 @pytest.mark.skipif(not WEBCHAT_BUNDLE.exists(), reason="npm ci has not installed the widget")
 async def test_each_page_carries_a_new_session_offer_the_server_signed(tmp_path: Path) -> None:
     import re

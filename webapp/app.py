@@ -11,7 +11,6 @@ from pathlib import Path
 from string import Template
 from typing import Any, Dict, Optional
 
-import yaml
 from sanic import Sanic
 from sanic.log import logger as sanic_logger
 from sanic.request import Request
@@ -19,6 +18,7 @@ from sanic.response import HTTPResponse, json, raw
 from sanic.response import html as html_response
 
 from pause import links, sessions
+from pause.domain import load_domain
 from pause.export import render_markdown
 from pause.keys import session_secret
 from pause.repository import ReflectionRepository, StoreUnavailable
@@ -85,8 +85,7 @@ def render_index(settings: Settings, offer: str) -> str:
 
 
 def _load_domain() -> Dict[str, Any]:
-    with (PROJECT_ROOT / "domain.yml").open(encoding="utf-8") as file:
-        return dict(yaml.safe_load(file))
+    return load_domain()
 
 
 def export_filename(now: Optional[datetime] = None) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-import yaml
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
 
+from pause.domain import load_domain
 from scripts import serve
 from tests.servers import free_port
 
@@ -120,8 +120,7 @@ def page(context: BrowserContext) -> Iterator[Page]:
 @pytest.fixture(scope="session")
 def responses() -> Dict[str, Any]:
     """Every response of the domain and of data/responses/faq.yml, by name."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return dict(domain)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterator
 import pytest
 import yaml
 
+from pause.domain import load_domain
 from scripts import serve
 from tests.channels.clients import Assistant, credentials
 from tests.channels.fakes import FakeSlack, FakeTelegram
@@ -97,6 +98,5 @@ def assistant(
 
 @pytest.fixture(scope="session")
 def responses() -> Dict[str, Any]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return domain

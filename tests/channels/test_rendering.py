@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-import yaml
 
 from channels import rendering
 from channels.rendering import (
@@ -22,14 +21,14 @@ from channels.rendering import (
     telegram_parts,
     utf16_length,
 )
+from pause.domain import load_domain
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def texts() -> Dict[str, Any]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return {name: v["text"] for name, variations in domain.items() for v in variations[:1]}
 
 

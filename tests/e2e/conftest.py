@@ -7,8 +7,8 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
-import yaml
 
+from pause.domain import load_domain
 from scripts import serve
 from tests.servers import free_port
 
@@ -92,6 +92,5 @@ def sender() -> str:
 
 @pytest.fixture(scope="session")
 def responses() -> Dict[str, Any]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return domain

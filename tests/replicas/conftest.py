@@ -5,8 +5,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
-import yaml
 
+from pause.domain import load_domain
 from scripts.cluster import Cluster
 from tests.e2e.conftest import RELAXED_LIMITS
 from tests.servers import free_port
@@ -62,6 +62,5 @@ def client(cluster: Cluster) -> Client:
 
 @pytest.fixture(scope="session")
 def responses() -> Dict[str, Any]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    domain.update(yaml.safe_load((ROOT / "data/responses/faq.yml").read_text())["responses"])
+    domain = load_domain(with_faq=True)["responses"]
     return domain
