@@ -84,6 +84,10 @@ CRISIS_VARIANTS = [
     "if my sister asks later, tell her it was not her fault",
     "i left a note on the desk saying it was not because of them",
     "honestly everyone would cope fine with one less of me",
+    "if a truck ran me over on the motorway tomorrow i would be relieved honestly",
+    "the ferry hit such bad turbulence in the storm that people screamed and i just thought good, let it",
+    "my life insurance would be the only useful thing i ever left them",
+    "my brother would come out ahead if i just was not around anymore",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -133,6 +137,8 @@ NOT_CRISIS = [
     "the boxing coach broke my nose in sparring last year lol",
     "tell my teacher it was not my fault the projector broke",
     "my mum is going to kill me, i scratched her car on the gatepost",
+    "if a bus hit me i would be late for the interview, which would be a shame lol",
+    "we got a life insurance quote today, the most useful thing was comparing policies",
     "my sister asked about the wedding plans at lunch and i wanted to die on the spot",
     "",
 ]
