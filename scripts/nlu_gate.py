@@ -56,10 +56,26 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
-# Floors of the blind sets (questions and moments of the second round, crisis and everyday
-# lines of the third), at what the model measured on their first use on 2026-12-02 less a
-# message or two: accuracy 0.894, moments 46/50, crisis 58/70, everyday 21/249.
-BLIND_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_positives": 0.093}
+# Floors of the blind sets of the fourth round, at what the model that landed with them
+# measured on 2026-12-02, less a message or two: accuracy 0.831, moments 44/55, crisis 61/70,
+# everyday 16/250. (Three retrains on slightly different data that day gave 13-19 everyday
+# false positives, 61-62 crisis and 42-44 moments: DIET's retrain noise is about that wide.)
+BLIND_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
+# The floors the earlier blind rounds were held to while they were blind (second-round
+# questions and moments, third-round crisis and everyday lines). Spent now, they keep them
+# as regression gates, so no floor got lower when the sets moved.
+EARLIER_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_positives": 0.093}
+
+
+def subset(report: Report, name: str, texts: set) -> Report:
+    """The part of ``report`` whose texts are in ``texts`` (one file of a folder)."""
+    part = Report(name)
+    for text, gold, predicted in zip(report.texts, report.gold, report.predicted, strict=True):
+        if text in texts:
+            part.texts.append(text)
+            part.gold.append(gold)
+            part.predicted.append(predicted)
+    return part
 
 
 def main() -> int:
@@ -68,6 +84,12 @@ def main() -> int:
                      read_set(ROOT / "tests" / "nlu_realistic2"))
     spent = evaluate(parser, "tests/nlu_realistic (rounds 1-3, spent)",
                      read_set(ROOT / "tests" / "nlu_realistic"))
+    spent_dir = ROOT / "tests" / "nlu_realistic"
+    round2 = subset(spent, "second round: questions and moments", {
+        text for name in ("faq_round2.yml", "intents_round2.yml")
+        for text, _ in read_set(spent_dir / name)})
+    round3 = subset(spent, "third round: crisis",
+                    {text for text, _ in read_set(spent_dir / "crisis_round3.yml")})
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
@@ -92,6 +114,14 @@ def main() -> int:
         ("everyday4 (blind): crisis false positives", fp["everyday4"], "<=",
          BLIND_FLOORS["false_positives"], 0.02),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
+        ("spent round 2: intent+topic accuracy", round2.accuracy, ">=",
+         EARLIER_FLOORS["accuracy"], 0.90),
+        ("spent round 2: moments recall", round2.recall(MOMENT), ">=", EARLIER_FLOORS["moments"],
+         0.90),
+        ("spent round 3: crisis recall", round3.recall(CRISIS), ">=", EARLIER_FLOORS["crisis"],
+         1.0),
+        ("everyday_round3 (spent): crisis false positives", fp["everyday_round3"], "<=",
+         EARLIER_FLOORS["false_positives"], 0.02),
         ("spent: moments recall", spent.recall(MOMENT), ">=", 0.80, 0.90),
         ("spent: crisis recall", spent.recall(CRISIS), ">=", 0.85, 1.0),
         # the second round's everyday lines: 20 of 249 when first used, 11 once studied
