@@ -57,7 +57,7 @@ def test_user_text_is_escaped_for_telegram_html_and_slack() -> None:
 
 
 def test_markers_hug_words_and_snake_case_or_lone_stars_stay_text() -> None:
-    assert slack_mrkdwn(parse("**In the US: ** call")) == "*In the US:*  call"
+    assert slack_mrkdwn(parse("**In the US:** call")) == "*In the US:* call"
     assert telegram_html(parse("5 * 3 * 2 and my_file_name")) == "5 * 3 * 2 and my_file_name"
     assert plain_text("**unbalanced bold") == "**unbalanced bold"
 
