@@ -2,9 +2,9 @@
 
 The assistant's responses use a small Markdown subset: ``**bold**``, ``*italic*``,
 ``[text](url)``, ``- `` list items and ``#`` headings. :func:`parse` turns such a text into
-styled runs; the renderers turn runs into Telegram HTML, Slack mrkdwn or plain text, and
-:func:`split` cuts runs into parts that fit a platform's limit, preferring paragraph, line,
-sentence and word boundaries in that order, so markup is never cut in half.
+styled runs with markdown-it-py; the renderers turn runs into Telegram HTML, Slack mrkdwn or
+plain text, and :func:`split` cuts runs into parts that fit a platform's limit, preferring
+paragraph, line, sentence and word boundaries in that order, so markup is never cut in half.
 """
 
 import html
@@ -12,17 +12,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 TELEGRAM_LIMIT = 4096  # characters (UTF-16 code units) of one message, after entity parsing
 SLACK_LIMIT = 3000  # characters of one section block's text
 
-_INLINE = re.compile(
-    r"\*\*(?P<bold>.+?)\*\*"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>(?:https?://|mailto:)[^)\s]+)\)"
-    r"|(?<![\w*])\*(?=\S)(?P<star>.+?)(?<=\S)\*(?![\w*])"
-    r"|(?<![\w_])_(?=\S)(?P<under>.+?)(?<=\S)_(?![\w_])"
-)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$")
-_BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"[.!?;:]\s"), re.compile(r"\s"))
 
 Runs = List["Run"]
@@ -39,21 +34,30 @@ class Run:
     bullet: bool = False  # the marker of a list item
 
 
-def _inline(text: str, bold: bool = False, italic: bool = False) -> Runs:
+class _Markdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # links to other schemes stay text
+        return url.startswith(("https://", "http://", "mailto:"))
+
+
+# CommonMark's rules for the subset only: no HTML, code, quotes or entities.
+_MARKDOWN = _Markdown("zero").enable(["heading", "list", "emphasis", "link", "newline", "escape"])
+_STAR_IN_WORD = re.compile(r"(?<=\w)\*(?=\w)")  # "f*ck", "2*3*4" in an answer stay text
+
+
+def _inline(children: Sequence[Token], bold: bool) -> Runs:
     runs: Runs = []
-    position = 0
-    for match in _INLINE.finditer(text):
-        if match.start() > position:
-            runs.append(Run(text[position : match.start()], bold, italic))
-        if match.group("bold") is not None:
-            runs += _inline(match.group("bold"), True, italic)
-        elif match.group("url") is not None:
-            runs.append(Run(match.group("label"), bold, italic, match.group("url")))
+    strong, em, url = int(bold), 0, None
+    for child in children:
+        if child.type.startswith("strong_"):  # nesting: 1 opens, -1 closes
+            strong += child.nesting
+        elif child.type.startswith("em_"):
+            em += child.nesting
+        elif child.type.startswith("link_"):
+            url = str(child.attrs["href"]) if child.nesting > 0 else None
+        elif child.type in ("softbreak", "hardbreak"):
+            runs.append(Run("\n"))  # unstyled, so no markup spans a line
         else:
-            runs += _inline(match.group("star") or match.group("under"), bold, True)
-        position = match.end()
-    if position < len(text):
-        runs.append(Run(text[position:], bold, italic))
+            runs.append(Run(child.content, strong > 0, em > 0, url))
     return runs
 
 
@@ -70,19 +74,28 @@ def _merge(runs: Runs) -> Runs:
 
 
 def parse(markdown: str) -> Runs:
-    """Parse the Markdown subset into styled runs (newlines are runs of their own)."""
+    """Parse the Markdown subset into styled runs (newlines are runs of their own).
+
+    Headings are bold, list items start with a marker run (``• `` or ``1. ``).
+    """
     runs: Runs = []
-    for number, line in enumerate(markdown.replace("\r\n", "\n").split("\n")):
-        if number:
-            runs.append(Run("\n"))
-        heading, bullet = _HEADING.match(line), _BULLET.match(line)
-        if heading:
-            runs += _inline(heading.group(1), bold=True)
-        elif bullet:
-            runs.append(Run(f"{bullet.group(1)}• ", bullet=True))
-            runs += _inline(bullet.group(2))
-        else:
-            runs += _inline(line)
+    line = 0  # the line of ``markdown`` that the runs have reached
+    lists = 0  # how deep the current list item is nested
+    heading = False
+    for token in _MARKDOWN.parse(_STAR_IN_WORD.sub(r"\\*", markdown)):
+        if token.map:  # a block, or a block's text
+            if runs and token.map[0] > line:
+                runs.append(Run("\n" * (token.map[0] - line)))
+            line = token.map[1] - 1 if token.type == "inline" else token.map[0]
+        if token.type.endswith(("_list_open", "_list_close")):
+            lists += token.nesting
+        elif token.type.startswith("heading_"):
+            heading = token.nesting > 0
+        elif token.type == "list_item_open":
+            marker = f"{token.info}{token.markup} " if token.info else "• "
+            runs.append(Run("  " * (lists - 1) + marker, bullet=True))
+        elif token.type == "inline":
+            runs += _inline(token.children or [], heading)
     return _merge(runs)
 
 

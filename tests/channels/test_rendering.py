@@ -57,7 +57,7 @@ def test_user_text_is_escaped_for_telegram_html_and_slack() -> None:
 
 
 def test_markers_hug_words_and_snake_case_or_lone_stars_stay_text() -> None:
-    assert slack_mrkdwn(parse("**In the US: ** call")) == "*In the US:*  call"
+    assert slack_mrkdwn(parse("**In the US:** call")) == "*In the US:* call"
     assert telegram_html(parse("5 * 3 * 2 and my_file_name")) == "5 * 3 * 2 and my_file_name"
     assert plain_text("**unbalanced bold") == "**unbalanced bold"
 
@@ -72,6 +72,28 @@ def test_every_response_renders_with_balanced_tags(texts: Dict[str, str]) -> Non
             assert opened == html.count(f"</{tag}>"), name
         assert "**" not in html and "**" not in slack_mrkdwn(parse(text)), name
         assert "**" not in plain_text(text) and "](" not in plain_text(text), name
+
+
+def _without_slack_markup(mrkdwn: str) -> str:
+    """The mrkdwn less its links and its ``_italic_`` and ``*bold*`` pairs hugging words."""
+    text = re.sub(r"<[^|>\n]+\|([^>\n]*)>", r"\1", mrkdwn)
+    for marker in ("_", "*"):  # italic first: bold may hold it, as in *_word_*
+        m = re.escape(marker)
+        text = re.sub(rf"(?<![\w{m}]){m}(?=\S)([^{m}\n]+?)(?<=\S){m}(?![\w{m}])", r"\1", text)
+    return text
+
+
+def test_no_markdown_is_left_over_in_any_response() -> None:
+    stray = re.compile(r"[*_\[]|\]\(")
+    responses = load_domain(with_faq=True)["responses"]
+    templates = [(n, v["text"]) for n, vs in responses.items() for v in vs if v.get("text")]
+    assert len(templates) > 50
+    for name, template in templates:
+        text = re.sub(r"\{[a-z_]+\}", "https://example.test/x", template)
+        runs = parse(text)
+        html = re.sub(r"<[^>]+>", "", telegram_html(runs))  # the tags are Telegram's markup
+        for output in (html, _without_slack_markup(slack_mrkdwn(runs)), plain_text(text)):
+            assert not stray.search(output), (name, output)
 
 
 def test_crisis_resources_keep_their_link_everywhere(texts: Dict[str, str]) -> None:
