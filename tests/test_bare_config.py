@@ -117,12 +117,8 @@ def test_a_partly_set_channel_still_fails(monkeypatch: pytest.MonkeyPatch) -> No
 def test_serve_reports_the_channels_and_points_rasa_at_its_action_port(
     private_var_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import serve
-
     from pause.settings import load_settings
+    from scripts import serve
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "sign")

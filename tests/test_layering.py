@@ -108,3 +108,17 @@ def test_the_checks_see_an_import() -> None:
     """The checks are not vacuous: actions/ does import rasa_sdk, found through a chain."""
     assert _violations("actions", FRAMEWORKS)
     assert any("rasa" in name.split(".")[0] for name in _closure(ROOT / "stores" / "lock_store.py"))
+
+
+def test_no_module_edits_the_import_path() -> None:
+    """Everything imports as a package from the project root (PYTHONPATH), never by sys.path."""
+    packages = ["pause", "actions", "channels", "webapp", "components", "stores", "scheduler",
+                "scripts", "benchmarks", "tests"]
+    edits = [
+        str(path.relative_to(ROOT))
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if path != Path(__file__).resolve()  # this test names what it looks for
+        and any(edit in path.read_text() for edit in ("sys.path.insert", "sys.path.append"))
+    ]
+    assert edits == []
