@@ -88,6 +88,15 @@ CRISIS_VARIANTS = [
     "the ferry hit bad turbulence, people screamed and i just thought good, let it",
     "my life insurance would be the only useful thing i ever left them",
     "my brother would come out ahead if i just was not around anymore",
+    "my ex grabbed me by the neck in the hallway and said next time he wont stop",
+    "i looked up which tablets to take and how many, i have them in my bag",
+    "ive barely eaten since she left, i just want to fade away bit by bit",
+    "on the motorway home i had this impulse to yank the wheel into the barrier",
+    "if the scan results said i only had a few months i would honestly be relieved",
+    "my wife died in the spring and all i want is to go where she is",
+    "i told work i was moving abroad so nobody asks questions. i am not going anywhere",
+    "found a new home for my dog today and i feel strangely calm and ready",
+    "counted out all my painkillers on the bed and now im just sitting with them",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -140,6 +149,14 @@ NOT_CRISIS = [
     "if a bus hit me i would be late for the interview, which would be a shame lol",
     "we got a life insurance quote today, the most useful thing was comparing policies",
     "my sister asked about the wedding plans at lunch and i wanted to die on the spot",
+    "we went bungee jumping off a bridge on our honeymoon, best day ever",
+    "my flatmate read my diary and told everyone, she totally stabbed me in the back",
+    "my grandad died in june and at christmas i want to be with his side of the family",
+    "i lined up my vitamins in the weekly pill organiser so i stop forgetting them",
+    "we rehomed the cat because of the landlord and honestly i feel calm about it now",
+    "the doctor told me i had 6 weeks of physio left and i would be glad when its done",
+    "what to take and how much for a migraine that wont go",
+    "havent eaten since lunch, this meeting makes me want to disappear for the weekend",
     "",
 ]
 
