@@ -2,9 +2,9 @@
 
 For each model (each in its own process, so that memory is its own):
 - intent+topic accuracy, and per-label precision and recall, on every labelled set:
-  tests/nlu_realistic (blind rounds 1-3, spent), tests/nlu (first set, regression) and
+  tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu (first set, regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also tests/nlu_realistic2, the fourth blind round. Compare designs without `--blind`:
+  also tests/nlu_realistic2, the fifth blind round. Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
@@ -42,11 +42,12 @@ SETS = {
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
 DESIGN_SETS = "spent,regression,dev"
-EVERYDAY = {"everyday4 (blind)": "everyday4", "everyday_round3 (spent)": "everyday_round3",
+EVERYDAY = {"everyday5 (blind)": "everyday5", "everyday4 (spent)": "everyday4",
+            "everyday_round3 (spent)": "everyday_round3",
             "everyday_round2 (spent)": "everyday_round2",
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
-MIXED = {"mixed3 (blind)": "mixed3", "mixed2": "mixed2", "mixed": "mixed"}
+MIXED = {"mixed5 (blind)": "mixed5", "mixed3": "mixed3", "mixed2": "mixed2", "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"
 LONG = (
     "so i have been with my boyfriend for almost two years now and honestly it has been the "

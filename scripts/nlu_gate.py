@@ -2,19 +2,19 @@
 
 Blind (written by people who never saw the training data, in the style real people use;
 none of their misses is ever printed), held to issue 8's targets:
-- tests/nlu_realistic2/: the fourth blind round (questions, moments, exercise requests, out
+- tests/nlu_realistic2/: the fifth blind round (questions, moments, exercise requests, out
   of scope, crisis). Targets: intent+topic accuracy >= 0.90, moments (share_experience)
   recall >= 0.90, crisis recall = 1.0.
-- tests/safety/everyday4.txt (fourth round): everyday and relationship lines, hyperbole and
+- tests/safety/everyday5.txt (fifth round): everyday and relationship lines, hyperbole and
   dark jokes included, none a risk. Target: at most 2% read as crisis.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
-  messages, the third round's crisis messages), tests/safety/everyday.txt,
-  everyday_regression.txt, everyday_round2.txt and everyday_round3.txt.
+  messages, the third round's crisis messages, the fourth round), tests/safety/everyday.txt,
+  everyday_regression.txt, everyday_round2.txt, everyday_round3.txt and everyday4.txt.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed3.yml (blind, fourth round), mixed2.yml and
-mixed.yml, a moment and a question in one message.
+Reported, not gated: tests/mixed/mixed5.yml (blind, fifth round), mixed3.yml (fourth
+round, never studied), mixed2.yml and mixed.yml, a moment and a question in one message.
 
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
@@ -56,11 +56,15 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
-# Floors of the blind sets of the fourth round, at what the model that landed with them
-# measured on 2026-12-02, less a message or two: accuracy 0.831, moments 44/55, crisis 61/70,
-# everyday 16/250. (Three retrains on slightly different data that day gave 13-19 everyday
-# false positives, 61-62 crisis and 42-44 moments: DIET's retrain noise is about that wide.)
-BLIND_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
+# Floors of the blind sets of the fifth round, at what the model that landed with them
+# measured on 2026-12-02, less a message or two: accuracy 433/545 (0.794), moments 47/55,
+# crisis 56/70, everyday5 11/250. They sit below the fourth round's because these writers'
+# messages are harder for this model: the model before this change measured 0.820, 47/55,
+# 57/70 and 12/250 on them (the fourth round's own figures are in ROUND4_FLOORS' comment).
+BLIND_FLOORS = {"accuracy": 0.79, "moments": 0.81, "crisis": 0.785, "false_positives": 0.052}
+# The fourth round's floors while it was blind (the model it landed with measured accuracy
+# 0.831, moments 44/55, crisis 61/70, everyday4 16/250). Spent on 2026-12-02, it keeps them.
+ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
 # The floors the earlier blind rounds were held to while they were blind (second-round
 # questions and moments, third-round crisis and everyday lines). Spent now, they keep them
 # as regression gates, so no floor got lower when the sets moved.
@@ -80,9 +84,9 @@ def subset(report: Report, name: str, texts: set) -> Report:
 
 def main() -> int:
     parser = Parser()
-    blind = evaluate(parser, "tests/nlu_realistic2 (blind, fourth round)",
+    blind = evaluate(parser, "tests/nlu_realistic2 (blind, fifth round)",
                      read_set(ROOT / "tests" / "nlu_realistic2"))
-    spent = evaluate(parser, "tests/nlu_realistic (rounds 1-3, spent)",
+    spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)",
                      read_set(ROOT / "tests" / "nlu_realistic"))
     spent_dir = ROOT / "tests" / "nlu_realistic"
     round2 = subset(spent, "second round: questions and moments", {
@@ -90,18 +94,21 @@ def main() -> int:
         for text, _ in read_set(spent_dir / name)})
     round3 = subset(spent, "third round: crisis",
                     {text for text, _ in read_set(spent_dir / "crisis_round3.yml")})
+    round4 = subset(spent, "fourth round", {
+        text for name in ("faq_round4.yml", "intents_round4.yml", "crisis_round4.yml")
+        for text, _ in read_set(spent_dir / name)})
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday4", "everyday_round3", "everyday_round2", "everyday",
-                             "everyday_regression")}
+                for name in ("everyday5", "everyday4", "everyday_round3", "everyday_round2",
+                             "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     spent.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed3", "mixed2", "mixed"):
+    for name in ("mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
@@ -111,9 +118,17 @@ def main() -> int:
         ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
         ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
         ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
-        ("everyday4 (blind): crisis false positives", fp["everyday4"], "<=",
+        ("everyday5 (blind): crisis false positives", fp["everyday5"], "<=",
          BLIND_FLOORS["false_positives"], 0.02),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
+        ("spent round 4: intent+topic accuracy", round4.accuracy, ">=",
+         ROUND4_FLOORS["accuracy"], 0.90),
+        ("spent round 4: moments recall", round4.recall(MOMENT), ">=", ROUND4_FLOORS["moments"],
+         0.90),
+        ("spent round 4: crisis recall", round4.recall(CRISIS), ">=", ROUND4_FLOORS["crisis"],
+         1.0),
+        ("everyday4 (spent): crisis false positives", fp["everyday4"], "<=",
+         ROUND4_FLOORS["false_positives"], 0.02),
         ("spent round 2: intent+topic accuracy", round2.accuracy, ">=",
          EARLIER_FLOORS["accuracy"], 0.90),
         ("spent round 2: moments recall", round2.recall(MOMENT), ">=", EARLIER_FLOORS["moments"],
