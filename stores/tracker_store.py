@@ -44,6 +44,7 @@ from stores.migrations import (
     run_once,
     scope_tracker_events,
 )
+from stores.model_loading import install_fast_model_loading
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         if host.startswith("sqlite:///"):
             Path(host[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
-        install_validator_cache()  # this store is loaded once, by the Rasa server
+        # This store is created once, by the Rasa server, before it loads the model.
+        install_validator_cache()
+        install_fast_model_loading()
         # Test each pooled connection before use: after a database restart the pool's
         # connections are dead, and each would fail one turn.
         old: Any = self.engine  # type: ignore[has-type]
