@@ -17,7 +17,8 @@ project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
 Reproduce: `.venv/bin/python -m benchmarks.load --runs 3` (about 15 min on 2 cores);
 `--quick` for one short run; `--cluster 2 1` loads scripts/cluster.py's nginx with two,
-then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times);
+then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times;
+`--stock` adds the stock bot, likewise);
 `--url URL --token T` loads servers already running.
 
 Levers are compared side by side in one run, never against an older figure: `--variant
@@ -564,6 +565,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", choices=["pause", "stock"], help="load one bot only")
     parser.add_argument("--cluster", type=int, nargs="+", metavar="N",
                         help="load scripts/cluster.py with N replicas (through nginx) instead")
+    parser.add_argument("--stock", action="store_true",
+                        help="with --cluster: also load the stock bot in the same run")
     parser.add_argument("--url", help="load servers already running there (no stock bot)")
     parser.add_argument("--token", default="", help="the API token of --url")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -597,7 +600,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     bots = (args.only,) if args.only else (
         ("pause",) + (("base",) if args.base else ()) + tuple(variants) + ("stock",))
     if args.cluster:
-        bots = tuple(f"cluster{n}" for n in args.cluster)
+        bots = tuple(f"cluster{n}" for n in args.cluster) + (("stock",) if args.stock else ())
     if args.cluster:  # a cluster takes minutes to start: start once, load --runs times
         runs = one_run(bots, args.duration, 0, log, extra, repeat=args.runs)
     for i in range(0 if args.cluster else args.runs):
