@@ -17,8 +17,16 @@ project's throughput to the stock bot's. Figures are medians over `--runs` runs.
 
 Reproduce: `.venv/bin/python -m benchmarks.load --runs 3` (about 15 min on 2 cores);
 `--quick` for one short run; `--cluster 2 1` loads scripts/cluster.py's nginx with two,
-then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times);
+then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs` times;
+`--stock` adds the stock bot, likewise);
 `--url URL --token T` loads servers already running.
+
+Levers are compared side by side in one run, never against an older figure: `--variant
+NAME=VAR=VALUE[,VAR=VALUE]` adds a bot NAME, the project with those variables;
+`--base DIR` adds the bot `base`, the project of another checkout (e.g. `git worktree add
+DIR <commit>`) on this checkout's model. Each run starts every bot in turn (the order
+rotates from run to run), so noise from other jobs spreads over all of them; the ratios
+are to the stock bot of the same run.
 """
 
 import argparse
@@ -203,8 +211,18 @@ def rss_mb(pid: int) -> float:
 
 
 def memory(named: Dict[str, int]) -> Dict[str, float]:
-    """RSS of each named process and its descendants (each process counted once)."""
-    return {name: sum(rss_mb(p) for p in process_tree(pid)) for name, pid in named.items()}
+    """RSS of each named process and its descendants (each process counted once).
+
+    A server of several processes (``SANIC_WORKERS``) also gets its largest process, as
+    ``<name> largest``: the targets are per process.
+    """
+    figures = {}
+    for name, pid in named.items():
+        sizes = [rss_mb(p) for p in process_tree(pid)]
+        figures[name] = sum(sizes)
+        if len(sizes) > 1:
+            figures[f"{name} largest"] = max(sizes)
+    return figures
 
 
 def wait_first_answer(url: str, token: str, started: float, timeout: float = 300) -> float:
@@ -275,6 +293,70 @@ class ProjectBot(Bot):
 
     def stop(self) -> None:  # noqa: D102
         self.servers.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class CheckoutBot(Bot):
+    """The project of another checkout (``--base``), started by its own scripts/serve.py.
+
+    It runs in a child process (its modules are not this checkout's) on this checkout's
+    model, with the same kind of settings as :class:`ProjectBot`.
+    """
+
+    name = "base"
+
+    def __init__(self, root: Path, extra: Optional[Dict[str, str]] = None) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="pause-load-base-")
+        self.token = secrets.token_urlsafe(24)
+        port = free_port()
+        overrides = {
+            "PAUSE_VAR_DIR": self.tmp,
+            "RASA_API_TOKEN": self.token,
+            "RASA_PORT": str(port),
+            "ACTION_PORT": str(free_port()),
+            "WEB_PORT": str(free_port()),
+            **BENCH_LIMITS,
+            **(extra or {}),
+        }
+        self.url = f"http://127.0.0.1:{port}"
+        code = (
+            "import json, sys\n"
+            "from pathlib import Path\n"
+            "from scripts import serve\n"
+            "s = serve.start(json.loads(sys.argv[1]), model=Path(sys.argv[2]),"
+            " log_dir=Path(sys.argv[3]))\n"
+            "print(json.dumps([p.pid for p in s.processes]), flush=True)\n"
+            "sys.stdin.read()\n"
+            "s.stop()\n"
+        )
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(overrides), str(serve.MODEL),
+             str(Path(self.tmp) / "logs")],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the project in {root} did not start")
+        self.pids = json.loads(line)
+        self.ready = wait_first_answer(self.url, self.token, started)
+
+    def processes(self) -> Dict[str, int]:  # noqa: D102
+        return dict(zip(("actions", "rasa"), self.pids, strict=False))
+
+    def stop(self) -> None:  # noqa: D102
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -394,16 +476,26 @@ def run_loads(bot_url: str, token: str, duration: float, seed: int) -> Dict[str,
 
 
 def one_run(bots: Sequence[str], duration: float, seed: int, log: Callable[[str], None],
-            extra: Dict[str, str], repeat: int = 1) -> List[Dict[str, Any]]:
+            extra: Dict[str, str], repeat: int = 1,
+            variants: Optional[Dict[str, Dict[str, str]]] = None,
+            base: Optional[Path] = None) -> List[Dict[str, Any]]:
     """Start each bot, load it (``repeat`` times), measure its memory, stop it.
 
-    Returns one figures dict per repetition (the start-up figures are the same in each).
+    ``variants`` maps a bot name to the extra variables of that project bot; ``base`` is
+    the checkout of the bot ``base``. Returns one figures dict per repetition (the
+    start-up figures are the same in each).
     """
     figures: List[Dict[str, Any]] = [{} for _ in range(repeat)]
+    variants = variants or {}
     for which in bots:
         bot: Bot
         if which == "pause":
             bot = ProjectBot(extra)
+        elif which in variants:
+            bot = ProjectBot({**extra, **variants[which]})
+        elif which == "base":
+            assert base is not None
+            bot = CheckoutBot(base, extra)
         elif which.startswith("cluster"):
             bot = ClusterBot(int(which[len("cluster"):]))
         else:
@@ -439,19 +531,24 @@ def report(runs: List[Dict[str, Any]], bots: Sequence[str]) -> str:
                 f"{median([r.percentile(99) for r in results]) * 1000:>7.0f} "
                 f"{sum(r.errors for r in results):>6} {sum(r.empty for r in results):>5}"
             )
-        if len(bots) == 2:
-            ratios = [run[bots[0]]["loads"][name].rate / run[bots[1]]["loads"][name].rate
-                      for run in runs if run[bots[1]]["loads"][name].rate]
-            lines.append(f"{name:<10} ratio {bots[0]}/{bots[1]}: {median(ratios):.2f}")
+        reference = "stock" if "stock" in bots else (bots[1] if len(bots) == 2 else None)
+        for which in bots:
+            if reference is None or which == reference:
+                continue
+            ratios = [run[which]["loads"][name].rate / run[reference]["loads"][name].rate
+                      for run in runs if run[reference]["loads"][name].rate]
+            lines.append(f"{name:<10} ratio {which}/{reference}: {median(ratios):.2f}")
     for which in bots:
         names = runs[0][which]["rss"].keys()
+        nan = float("nan")
         rss = ", ".join(
-            f"{n} {median([run[which]['rss'][n] for run in runs]):.0f} MB" for n in names)
-        total = median([sum(run[which]["rss"].values()) for run in runs])
+            f"{n} {median([run[which]['rss'].get(n, nan) for run in runs]):.0f} MB" for n in names)
+        total = median([sum(v for n, v in run[which]["rss"].items() if not n.endswith("largest"))
+                        for run in runs])
         lines.append(f"{which}: RSS after the load: {rss}; all {total:.0f} MB")
         if "rss_ready" in runs[0][which]:
             ready_rss = ", ".join(
-                f"{n} {median([run[which]['rss_ready'][n] for run in runs]):.0f} MB"
+                f"{n} {median([run[which]['rss_ready'].get(n, nan) for run in runs]):.0f} MB"
                 for n in names)
             lines.append(f"{which}: RSS when ready (before any load): {ready_rss}")
         lines.append(f"{which}: start to first answer: "
@@ -468,10 +565,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", choices=["pause", "stock"], help="load one bot only")
     parser.add_argument("--cluster", type=int, nargs="+", metavar="N",
                         help="load scripts/cluster.py with N replicas (through nginx) instead")
+    parser.add_argument("--stock", action="store_true",
+                        help="with --cluster: also load the stock bot in the same run")
     parser.add_argument("--url", help="load servers already running there (no stock bot)")
     parser.add_argument("--token", default="", help="the API token of --url")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra variable for the project's servers (a lever to try)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=VAR=VALUE,...",
+                        help="also load the project with these variables, as bot NAME")
+    parser.add_argument("--base", type=Path, metavar="DIR",
+                        help="also load the project of another checkout, as bot 'base'")
     parser.add_argument("--json", type=Path, help="also write the raw figures there")
     args = parser.parse_args(argv)
     if args.quick:
@@ -490,14 +593,21 @@ def main(argv: Optional[List[str]] = None) -> int:
             runs.append({"target": {"ready": float("nan"), "loads": results, "rss": {}}})
         print(report(runs, bots))
         return 0
-    bots = (args.only,) if args.only else ("pause", "stock")
+    variants: Dict[str, Dict[str, str]] = {}
+    for item in args.variant:
+        name, _, assignments = item.partition("=")
+        variants[name] = dict(a.split("=", 1) for a in assignments.split(",") if a)
+    bots = (args.only,) if args.only else (
+        ("pause",) + (("base",) if args.base else ()) + tuple(variants) + ("stock",))
     if args.cluster:
-        bots = tuple(f"cluster{n}" for n in args.cluster)
+        bots = tuple(f"cluster{n}" for n in args.cluster) + (("stock",) if args.stock else ())
     if args.cluster:  # a cluster takes minutes to start: start once, load --runs times
         runs = one_run(bots, args.duration, 0, log, extra, repeat=args.runs)
     for i in range(0 if args.cluster else args.runs):
         log(f"run {i + 1}/{args.runs}")
-        runs += one_run(bots, args.duration, i * 1000, log, extra)
+        order = bots[i % len(bots):] + bots[:i % len(bots)]  # who goes first rotates
+        runs += one_run(order, args.duration, i * 1000, log, extra, variants=variants,
+                        base=args.base.resolve() if args.base else None)
     print(report(runs, bots))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from pause.settings import load_settings
 from pause.steps import STEPS
 from stores.checkins import CheckinStore, checkins_metadata
 from stores.crypto import Cipher, default_cipher
+from stores.engines import engine_options
 from stores.migrations import (
     CHECKIN_OUTCOMES,
     ENCRYPTED_AT_REST,
@@ -168,7 +169,7 @@ class ReflectionRepository:
                 url = sa.engine.make_url(self._url)
                 if url.get_backend_name() == "sqlite" and url.database:
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-                engine = sa.create_engine(self._url, future=True, pool_pre_ping=True)
+                engine = sa.create_engine(self._url, future=True, **engine_options(self._url))
                 _metadata.create_all(engine)
                 checkins_metadata.create_all(engine)
                 run_once(engine, CHECKIN_OUTCOMES, add_columns(reflections_table, OUTCOME_COLUMNS))

@@ -80,6 +80,8 @@ class Settings:
     checkin_lease_seconds: float = 120.0
     test_clock_file: str = ""
     socketio_message_queue: str = ""
+    #: Rasa's ``SANIC_WORKERS``: server processes per Rasa server (more than one needs Redis).
+    sanic_workers: int = 1
     #: The messaging channels' variables that are set, by channel (:data:`CHANNEL_VARIABLES`).
     channel_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
@@ -181,6 +183,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         # Tests only: a file holding seconds to add to the scheduler's clock.
         test_clock_file=_get(env, "PAUSE_TEST_CLOCK_FILE", ""),
         socketio_message_queue=_get(env, "SOCKETIO_MESSAGE_QUEUE", ""),
+        sanic_workers=int(_get(env, "SANIC_WORKERS", "1")),
         channel_env={
             channel: {name: env[name] for name in names.values() if env.get(name)}
             for channel, names in CHANNEL_VARIABLES.items()

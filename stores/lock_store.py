@@ -12,7 +12,8 @@ so the tickets are issued and served in order across the servers.
 
 endpoints.yml names :class:`ConfiguredLockStore`: Rasa's in-memory store on one machine,
 this one when ``REDIS_HOST`` is set (``REDIS_PORT``, ``REDIS_PASSWORD``, ``REDIS_DB``;
-pause/settings.py).
+pause/settings.py). Several Sanic workers (``SANIC_WORKERS``) are several processes: they
+need Redis too, and the in-memory store refuses them.
 """
 
 from typing import Any, Optional, Text
@@ -86,6 +87,14 @@ class ConfiguredLockStore(LockStore):
         given = endpoint_config.kwargs if endpoint_config is not None else {}
         host = (endpoint_config.url if endpoint_config is not None else None) or settings.redis_host
         if not host:
+            if settings.sanic_workers > 1:
+                # Rasa allows several workers with any custom lock store; each worker's
+                # memory would hold its own locks, and two messages of one sender would
+                # be served at once by two workers.
+                raise ValueError(
+                    f"SANIC_WORKERS={settings.sanic_workers} needs the Redis lock store: "
+                    "set REDIS_HOST (or SANIC_WORKERS=1)"
+                )
             return InMemoryLockStore()
         options = {
             "port": settings.redis_port,

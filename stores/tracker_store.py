@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pause.settings import load_settings
 from stores.action_results import install_validator_cache
 from stores.crypto import Cipher, default_cipher
+from stores.engines import engine_options
 from stores.forget import FORGET_SLOT
 from stores.migrations import (
     ENCRYPTED_AT_REST,
@@ -44,6 +45,7 @@ from stores.migrations import (
     run_once,
     scope_tracker_events,
 )
+from stores.model_loading import install_fast_model_loading
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +95,14 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
         if host.startswith("sqlite:///"):
             Path(host[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
-        install_validator_cache()  # this store is loaded once, by the Rasa server
-        # Test each pooled connection before use: after a database restart the pool's
-        # connections are dead, and each would fail one turn.
+        # This store is created once, by the Rasa server, before it loads the model.
+        install_validator_cache()
+        install_fast_model_loading()
+        # Connections kept open on SQLite, tested before use on PostgreSQL (stores/engines.py).
         old: Any = self.engine  # type: ignore[has-type]
         url = old.url
         old.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(url, **engine_options(url), **create_engine_kwargs(url))
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

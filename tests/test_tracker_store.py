@@ -114,3 +114,12 @@ async def test_a_turn_that_could_not_reach_the_database_is_noted(store, monkeypa
     with pytest.raises(OperationalError):
         await store.save(tracker)
     assert turn_failed()
+
+
+def test_the_server_loads_its_models_without_a_training_step(store) -> None:
+    """Created by the Rasa server before the model: the fast loader is in place by then."""
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from stores.model_loading import load_for_prediction
+
+    assert RasaModel.load.__func__ is load_for_prediction  # type: ignore[attr-defined]
