@@ -264,6 +264,23 @@ class Bot:
         raise NotImplementedError
 
 
+def project_settings(
+    var_dir: str, token: str, extra: Optional[Dict[str, str]]
+) -> Tuple[Dict[str, str], str]:
+    """The variables a project bot is started with (free ports, its own var folder), and its URL."""
+    port = free_port()
+    overrides = {
+        "PAUSE_VAR_DIR": var_dir,
+        "RASA_API_TOKEN": token,
+        "RASA_PORT": str(port),
+        "ACTION_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        **BENCH_LIMITS,
+        **(extra or {}),
+    }
+    return overrides, f"http://127.0.0.1:{port}"
+
+
 class ProjectBot(Bot):
     """This project, started as `make run` starts it (scripts/serve.py), on free ports."""
 
@@ -272,17 +289,7 @@ class ProjectBot(Bot):
     def __init__(self, extra: Optional[Dict[str, str]] = None) -> None:
         self.tmp = tempfile.mkdtemp(prefix="pause-load-")
         self.token = secrets.token_urlsafe(24)
-        port = free_port()
-        overrides = {
-            "PAUSE_VAR_DIR": self.tmp,
-            "RASA_API_TOKEN": self.token,
-            "RASA_PORT": str(port),
-            "ACTION_PORT": str(free_port()),
-            "WEB_PORT": str(free_port()),
-            **BENCH_LIMITS,
-            **(extra or {}),
-        }
-        self.url = f"http://127.0.0.1:{port}"
+        overrides, self.url = project_settings(self.tmp, self.token, extra)
         started = time.perf_counter()
         self.servers = serve.start(overrides, log_dir=Path(self.tmp) / "logs")
         self.ready = wait_first_answer(self.url, self.token, started)
@@ -308,17 +315,7 @@ class CheckoutBot(Bot):
     def __init__(self, root: Path, extra: Optional[Dict[str, str]] = None) -> None:
         self.tmp = tempfile.mkdtemp(prefix="pause-load-base-")
         self.token = secrets.token_urlsafe(24)
-        port = free_port()
-        overrides = {
-            "PAUSE_VAR_DIR": self.tmp,
-            "RASA_API_TOKEN": self.token,
-            "RASA_PORT": str(port),
-            "ACTION_PORT": str(free_port()),
-            "WEB_PORT": str(free_port()),
-            **BENCH_LIMITS,
-            **(extra or {}),
-        }
-        self.url = f"http://127.0.0.1:{port}"
+        overrides, self.url = project_settings(self.tmp, self.token, extra)
         code = (
             "import json, sys\n"
             "from pathlib import Path\n"
