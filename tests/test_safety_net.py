@@ -97,6 +97,20 @@ CRISIS_VARIANTS = [
     "i told work i was moving abroad so nobody asks questions. i am not going anywhere",
     "found a new home for my dog today and i feel strangely calm and ready",
     "counted out all my painkillers on the bed and now im just sitting with them",
+    # the fifth blind round's families, in other words than its messages
+    "i told myself christmas is the deadline, honestly im not planning on being here after that",
+    "i dont think ill still be around by the time the baby is born",
+    "i dont see any point in carrying on once the house is sold",
+    "my ex keeps saying if he cannot have me nobody else will",
+    "she screamed that she would drive the car into the canal with the kids in it",
+    "was sitting on the kitchen floor holding the blade for half an hour last night",
+    "keep the tablets in my bag and think about walking somewhere remote with them",
+    "been picking out the songs for my own funeral, it feels oddly calming",
+    "my stepdad texted me a picture of our front door from across the street",
+    "my little boy flinches whenever his dad raises his voice",
+    "me being gone wouldnt make any difference to anyone honestly",
+    "called my brother to thank him for everything, wanted to say goodbye properly before i go",
+    "gave my camera to my cousin and my books to the neighbour, nice to get everything in order",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -157,6 +171,13 @@ NOT_CRISIS = [
     "the doctor told me i had 6 weeks of physio left and i would be glad when its done",
     "what to take and how much for a migraine that wont go",
     "havent eaten since lunch, this meeting makes me want to disappear for the weekend",
+    "not planning on being around for the office party, i will be at my sisters",
+    "i dont think ill still be here in august, the lease ends and we move to leeds",
+    "the driving instructor said i would crash into the wall if i kept braking late",
+    "i sat with my knife for an hour prepping vegetables for the party",
+    "my mum sent me a photo of my front door with the new paint, looks great",
+    "gave my old bike to my nephew so i can get the garage sorted before winter",
+    "i want to see my gran one last time before i go back to uni",
     "",
 ]
 
