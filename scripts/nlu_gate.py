@@ -2,19 +2,21 @@
 
 Blind (written by people who never saw the training data, in the style real people use;
 none of their misses is ever printed), held to issue 8's targets:
-- tests/nlu_realistic2/: the fifth blind round (questions, moments, exercise requests, out
+- tests/nlu_realistic2/: the sixth blind round (questions, moments, exercise requests, out
   of scope, crisis). Targets: intent+topic accuracy >= 0.90, moments (share_experience)
   recall >= 0.90, crisis recall = 1.0.
-- tests/safety/everyday5.txt (fifth round): everyday and relationship lines, hyperbole and
+- tests/safety/everyday6.txt (sixth round): everyday and relationship lines, hyperbole and
   dark jokes included, none a risk. Target: at most 2% read as crisis.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
-  messages, the third round's crisis messages, the fourth round), tests/safety/everyday.txt,
-  everyday_regression.txt, everyday_round2.txt, everyday_round3.txt and everyday4.txt.
+  messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
+  (the fifth round), tests/safety/everyday.txt, everyday_regression.txt, everyday_round2.txt,
+  everyday_round3.txt, everyday4.txt and everyday5.txt.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed5.yml (blind, fifth round), mixed3.yml (fourth
-round, never studied), mixed2.yml and mixed.yml, a moment and a question in one message.
+Reported, not gated: tests/mixed/mixed6.yml (blind, sixth round), mixed5.yml (fifth
+round), mixed3.yml (fourth round, never studied), mixed2.yml and mixed.yml, a moment and a
+question in one message.
 
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
@@ -56,12 +58,15 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
-# Floors of the blind sets of the fifth round, at what the model that landed with them
-# measured on 2026-12-02, less a message or two: accuracy 433/545 (0.794), moments 47/55,
-# crisis 56/70, everyday5 11/250. They sit below the fourth round's because these writers'
-# messages are harder for this model: the model before this change measured 0.820, 47/55,
-# 57/70 and 12/250 on them (the fourth round's own figures are in ROUND4_FLOORS' comment).
-BLIND_FLOORS = {"accuracy": 0.79, "moments": 0.81, "crisis": 0.785, "false_positives": 0.052}
+# Floors of the blind sets of the sixth round, at what the model that landed with them
+# measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
+# 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
+# measured 0.886 but broke everyday_round2's floor, 16/249, so it did not land.)
+BLIND_FLOORS = {"accuracy": 0.855, "moments": 0.70, "crisis": 0.885, "false_positives": 0.044}
+# The fifth round's floors while it was blind (the model it landed with measured accuracy
+# 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
+# session), it keeps them.
+ROUND5_FLOORS = {"accuracy": 0.79, "moments": 0.81, "crisis": 0.785, "false_positives": 0.052}
 # The fourth round's floors while it was blind (the model it landed with measured accuracy
 # 0.831, moments 44/55, crisis 61/70, everyday4 16/250). Spent on 2026-12-02, it keeps them.
 ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
@@ -84,11 +89,10 @@ def subset(report: Report, name: str, texts: set) -> Report:
 
 def main() -> int:
     parser = Parser()
-    blind = evaluate(parser, "tests/nlu_realistic2 (blind, fifth round)",
+    blind = evaluate(parser, "tests/nlu_realistic2 (blind, sixth round)",
                      read_set(ROOT / "tests" / "nlu_realistic2"))
-    spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)",
-                     read_set(ROOT / "tests" / "nlu_realistic"))
     spent_dir = ROOT / "tests" / "nlu_realistic"
+    spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)", read_set(spent_dir))
     round2 = subset(spent, "second round: questions and moments", {
         text for name in ("faq_round2.yml", "intents_round2.yml")
         for text, _ in read_set(spent_dir / name)})
@@ -97,18 +101,21 @@ def main() -> int:
     round4 = subset(spent, "fourth round", {
         text for name in ("faq_round4.yml", "intents_round4.yml", "crisis_round4.yml")
         for text, _ in read_set(spent_dir / name)})
+    round5 = evaluate(parser, "tests/nlu_realistic/round5 (fifth round, spent)",
+                      read_set(spent_dir / "round5"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday5", "everyday4", "everyday_round3", "everyday_round2",
-                             "everyday", "everyday_regression")}
+                for name in ("everyday6", "everyday5", "everyday4", "everyday_round3",
+                             "everyday_round2", "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     spent.print()
+    round5.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed5", "mixed3", "mixed2", "mixed"):
+    for name in ("mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
@@ -118,8 +125,16 @@ def main() -> int:
         ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
         ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
         ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
-        ("everyday5 (blind): crisis false positives", fp["everyday5"], "<=",
+        ("everyday6 (blind): crisis false positives", fp["everyday6"], "<=",
          BLIND_FLOORS["false_positives"], 0.02),
+        ("spent round 5: intent+topic accuracy", round5.accuracy, ">=",
+         ROUND5_FLOORS["accuracy"], 0.90),
+        ("spent round 5: moments recall", round5.recall(MOMENT), ">=", ROUND5_FLOORS["moments"],
+         0.90),
+        ("spent round 5: crisis recall", round5.recall(CRISIS), ">=", ROUND5_FLOORS["crisis"],
+         1.0),
+        ("everyday5 (spent): crisis false positives", fp["everyday5"], "<=",
+         ROUND5_FLOORS["false_positives"], 0.02),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
         ("spent round 4: intent+topic accuracy", round4.accuracy, ">=",
          ROUND4_FLOORS["accuracy"], 0.90),
