@@ -27,7 +27,7 @@ Reproduce: `make nlu-test`.
 from __future__ import annotations
 
 import sys
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from scripts.nlu_eval import (
     CRISIS,
@@ -87,6 +87,18 @@ def subset(report: Report, name: str, texts: set) -> Report:
     return part
 
 
+def round_gates(title: str, report: Report, everyday: str, false_positive: float,
+                floors: Dict[str, float]) -> List[Gate]:
+    """A blind round's four gates: accuracy, moments, crisis and its everyday lines."""
+    return [
+        (f"{title}: intent+topic accuracy", report.accuracy, ">=", floors["accuracy"], 0.90),
+        (f"{title}: moments recall", report.recall(MOMENT), ">=", floors["moments"], 0.90),
+        (f"{title}: crisis recall", report.recall(CRISIS), ">=", floors["crisis"], 1.0),
+        (f"{everyday}: crisis false positives", false_positive, "<=",
+         floors["false_positives"], 0.02),
+    ]
+
+
 def main() -> int:
     parser = Parser()
     blind = evaluate(parser, "tests/nlu_realistic2 (blind, sixth round)",
@@ -122,28 +134,12 @@ def main() -> int:
     intent, topic = regression_figures(regression)
     fp = {name: len(flagged[name]) / len(lines) for name, lines in everyday.items()}
     gates: List[Gate] = [
-        ("blind: intent+topic accuracy", blind.accuracy, ">=", BLIND_FLOORS["accuracy"], 0.90),
-        ("blind: moments recall", blind.recall(MOMENT), ">=", BLIND_FLOORS["moments"], 0.90),
-        ("blind: crisis recall", blind.recall(CRISIS), ">=", BLIND_FLOORS["crisis"], 1.0),
-        ("everyday6 (blind): crisis false positives", fp["everyday6"], "<=",
-         BLIND_FLOORS["false_positives"], 0.02),
-        ("spent round 5: intent+topic accuracy", round5.accuracy, ">=",
-         ROUND5_FLOORS["accuracy"], 0.90),
-        ("spent round 5: moments recall", round5.recall(MOMENT), ">=", ROUND5_FLOORS["moments"],
-         0.90),
-        ("spent round 5: crisis recall", round5.recall(CRISIS), ">=", ROUND5_FLOORS["crisis"],
-         1.0),
-        ("everyday5 (spent): crisis false positives", fp["everyday5"], "<=",
-         ROUND5_FLOORS["false_positives"], 0.02),
+        *round_gates("blind", blind, "everyday6 (blind)", fp["everyday6"], BLIND_FLOORS),
+        *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
+                     ROUND5_FLOORS),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
-        ("spent round 4: intent+topic accuracy", round4.accuracy, ">=",
-         ROUND4_FLOORS["accuracy"], 0.90),
-        ("spent round 4: moments recall", round4.recall(MOMENT), ">=", ROUND4_FLOORS["moments"],
-         0.90),
-        ("spent round 4: crisis recall", round4.recall(CRISIS), ">=", ROUND4_FLOORS["crisis"],
-         1.0),
-        ("everyday4 (spent): crisis false positives", fp["everyday4"], "<=",
-         ROUND4_FLOORS["false_positives"], 0.02),
+        *round_gates("spent round 4", round4, "everyday4 (spent)", fp["everyday4"],
+                     ROUND4_FLOORS),
         ("spent round 2: intent+topic accuracy", round2.accuracy, ">=",
          EARLIER_FLOORS["accuracy"], 0.90),
         ("spent round 2: moments recall", round2.recall(MOMENT), ">=", EARLIER_FLOORS["moments"],
