@@ -24,7 +24,8 @@ then one replica (PostgreSQL, Redis) instead (each started once, loaded `--runs`
 Levers are compared side by side in one run, never against an older figure: `--variant
 NAME=VAR=VALUE[,VAR=VALUE]` adds a bot NAME, the project with those variables;
 `--base DIR` adds the bot `base`, the project of another checkout (e.g. `git worktree add
-DIR <commit>`) on this checkout's model. Each run starts every bot in turn (the order
+DIR <commit>`) on that checkout's own models/pause.tar.gz, or this checkout's model when it
+has none. Each run starts every bot in turn (the order
 rotates from run to run), so noise from other jobs spreads over all of them; the ratios
 are to the stock bot of the same run.
 """
@@ -306,8 +307,9 @@ class ProjectBot(Bot):
 class CheckoutBot(Bot):
     """The project of another checkout (``--base``), started by its own scripts/serve.py.
 
-    It runs in a child process (its modules are not this checkout's) on this checkout's
-    model, with the same kind of settings as :class:`ProjectBot`.
+    It runs in a child process (its modules are not this checkout's) on that checkout's own
+    model (this checkout's when it has none), with the same kind of settings as
+    :class:`ProjectBot`.
     """
 
     name = "base"
@@ -326,9 +328,11 @@ class CheckoutBot(Bot):
             "sys.stdin.read()\n"
             "s.stop()\n"
         )
+        own = root / "models" / serve.MODEL.name
+        model = own if own.exists() else serve.MODEL
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(overrides), str(serve.MODEL),
+            [sys.executable, "-c", code, json.dumps(overrides), str(model),
              str(Path(self.tmp) / "logs")],
             cwd=root,
             env={**os.environ, "PYTHONPATH": str(root)},

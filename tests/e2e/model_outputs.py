@@ -11,7 +11,6 @@ conversation. Run in a fresh process per loader, so neither sees the other's sta
 import asyncio
 import pickle
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -32,13 +31,10 @@ MESSAGES = list(SCRIPT) + [
 
 
 async def predictions(agent: Agent) -> List[Dict[str, Any]]:
-    """The parse of each message, and the policies' next actions after it (and TED's own)."""
+    """The parse of each message, and the policies' next actions after it."""
     processor = agent.processor
     assert processor is not None
     tracker = await processor.fetch_tracker_and_update_session("model-outputs")
-    nodes = processor.graph_runner._instantiated_nodes  # type: ignore[attr-defined]
-    ted_policy = next(n._component for n in nodes.values()
-                      if type(n._component).__name__ == "TEDPolicy")
     found = []
     for text in MESSAGES:
         parsed = await agent.parse_message(text)
@@ -47,9 +43,7 @@ async def predictions(agent: Agent) -> List[Dict[str, Any]]:
         for _ in range(3):
             prediction = processor._predict_next_with_tracker(tracker)
             name = agent.domain.action_names_or_texts[prediction.max_confidence_index]
-            ted = ted_policy.predict_action_probabilities(tracker, agent.domain)
-            actions.append((name, prediction.policy_name, list(prediction.probabilities),
-                            list(ted.probabilities)))
+            actions.append((name, prediction.policy_name, list(prediction.probabilities)))
             tracker.update(ActionExecuted(name))
             if name == "action_listen":
                 break
@@ -63,9 +57,7 @@ def main(loader: str, out: Path) -> None:
         from stores.model_loading import install_fast_model_loading
 
         install_fast_model_loading()
-    started = time.perf_counter()
     agent = Agent.load(str(MODEL))
-    seconds = time.perf_counter() - started
     assert agent.processor is not None
     models = {}
     for name, node in agent.processor.graph_runner._instantiated_nodes.items():  # type: ignore
@@ -75,7 +67,7 @@ def main(loader: str, out: Path) -> None:
                 "weights": [(v.name, v.numpy()) for v in model.weights],
                 "optimizer": getattr(model, "optimizer", None) is not None,
             }
-    dump = {"seconds": seconds, "models": models,
+    dump = {"models": models,
             "predictions": asyncio.run(predictions(agent))}
     out.write_bytes(pickle.dumps(dump))
 
