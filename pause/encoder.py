@@ -71,18 +71,17 @@ class SentenceEncoder:
         self._tokenizer.enable_truncation(MAX_PIECES)
         self._tokenizer.no_padding()
         raw = load_file(str(folder / "model.safetensors"))
-        # torch's Linear keeps (out, in); transpose once so that every product is x @ W.
+        # Dense weights stay in torch's (out, in) layout and every product is x @ W.T: for the
+        # few rows of a chat message, OpenBLAS multiplies by a transposed (out, in) matrix about
+        # twice as fast as by the same weights stored (in, out), with the same result
+        # (benchmarks/encoder_speed.py).
         self._w: Dict[str, np.ndarray] = {
-            name: np.ascontiguousarray(value.T if name.endswith("dense.weight")
-                                       or name.endswith(("query.weight", "key.weight",
-                                                         "value.weight")) else value)
-            for name, value in raw.items()
-            if name != "embeddings.position_ids"
+            name: value for name, value in raw.items() if name != "embeddings.position_ids"
         }
         for n in range(self._layers):  # query, key and value as one product
             p = f"encoder.layer.{n}.attention.self."
             self._w[f"encoder.layer.{n}.qkv.weight"] = np.ascontiguousarray(np.concatenate(
-                [self._w.pop(p + part + ".weight") for part in ("query", "key", "value")], 1))
+                [self._w.pop(p + part + ".weight") for part in ("query", "key", "value")], 0))
             self._w[f"encoder.layer.{n}.qkv.bias"] = np.concatenate(
                 [self._w.pop(p + part + ".bias") for part in ("query", "key", "value")])
         self._lock = threading.Lock()
@@ -136,8 +135,12 @@ class SentenceEncoder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([item.sentence for item in self.encode(texts)])
 
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        """One dense layer: (rows, in) @ (out, in).T + bias."""
+        return x @ self._w[name + ".weight"].T + self._w[name + ".bias"]
+
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """BERT's forward pass; every dense layer is one (batch * width, in) @ (in, out) product."""
+        """BERT's forward pass; every dense layer is one product of all the pieces of the batch."""
         w = self._w
         batch, width = ids.shape
         x = (
@@ -156,22 +159,21 @@ class SentenceEncoder:
 
         for n in range(self._layers):
             p = f"encoder.layer.{n}."
-            qkv = x @ w[p + "qkv.weight"] + w[p + "qkv.bias"]
+            qkv = self._dense(x, p + "qkv")
             q, k, v = (heads(part) for part in np.split(qkv, 3, axis=1))
             scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * width, DIMENSIONS)
             x = _layer_norm(
-                x + context @ w[p + "attention.output.dense.weight"]
-                + w[p + "attention.output.dense.bias"],
+                x + self._dense(context, p + "attention.output.dense"),
                 w[p + "attention.output.LayerNorm.weight"],
                 w[p + "attention.output.LayerNorm.bias"],
                 self._eps,
             )
-            inner = _gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
+            inner = _gelu(self._dense(x, p + "intermediate.dense"))
             x = _layer_norm(
-                x + inner @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"],
+                x + self._dense(inner, p + "output.dense"),
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
                 self._eps,
