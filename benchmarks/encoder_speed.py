@@ -1,10 +1,10 @@
-"""How long the sentence encoder (pause/encoder.py) takes per message, in two weight layouts.
+"""How long the sentence encoder (pause/encoder.py) takes per message: onnxruntime and numpy.
 
-The encoder keeps each dense weight in torch's (out, in) layout and multiplies by its
-transposed view (``x @ W.T``). ``InOutEncoder`` below is the same encoder with the weights
-copied once into (in, out) order (``x @ W``), as it was before. Both encode the same
-messages of about 1, 10 and 120 words, interleaved, and the medians are printed side by side
-with the largest difference between their sentence vectors.
+The encoder runs an ONNX graph of all-MiniLM-L6-v2 with onnxruntime on one thread.
+``NumpyEncoder`` below is the same encoder with the plain numpy forward pass of
+tests/encoder_reference.py (one BLAS thread, weights in torch's (out, in) layout), as it was
+before. Both encode the same messages of about 1, 10 and 120 words, interleaved; the medians
+are printed side by side with the largest difference between their sentence vectors.
 
 Reproduce: `.venv/bin/python -m benchmarks.encoder_speed --runs 5`.
 """
@@ -17,6 +17,7 @@ from typing import Dict, List
 import numpy as np
 
 from pause.encoder import SentenceEncoder
+from tests.encoder_reference import NumpyForward
 
 MESSAGES = {
     "1 word": "hi",
@@ -29,17 +30,15 @@ MESSAGES = {
 }
 
 
-class InOutEncoder(SentenceEncoder):
-    """The encoder with its dense weights stored (in, out): ``x @ W``."""
+class NumpyEncoder(SentenceEncoder):
+    """The encoder with the numpy forward pass instead of onnxruntime."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._w = {name: np.ascontiguousarray(value.T) if name.endswith(".weight")
-                   and value.ndim == 2 and "embeddings" not in name else value
-                   for name, value in self._w.items()}
+        self._numpy = NumpyForward()
 
-    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self._w[name + ".weight"] + self._w[name + ".bias"]
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._numpy(ids, mask)
 
 
 def median_ms(encoder: SentenceEncoder, text: str, repeat: int = 30) -> float:
@@ -54,16 +53,16 @@ def median_ms(encoder: SentenceEncoder, text: str, repeat: int = 30) -> float:
 
 
 def main() -> None:
-    """Print both layouts' medians over ``--runs`` interleaved runs."""
+    """Print both encoders' medians over ``--runs`` interleaved runs."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs; each times 30 calls")
     args = parser.parse_args()
-    encoders: Dict[str, SentenceEncoder] = {"(out, in), x @ W.T": SentenceEncoder(),
-                                            "(in, out), x @ W": InOutEncoder()}
+    encoders: Dict[str, SentenceEncoder] = {"onnxruntime": SentenceEncoder(),
+                                            "numpy": NumpyEncoder()}
     texts = list(MESSAGES.values())
     vectors = [e.sentence_vectors(texts) for e in encoders.values()]
-    print(f"largest difference between the layouts' vectors: "
+    print(f"largest difference between their sentence vectors: "
           f"{float(np.abs(vectors[0] - vectors[1]).max()):.2e}")
     for label, text in MESSAGES.items():
         runs: Dict[str, List[float]] = {name: [] for name in encoders}

@@ -14,6 +14,8 @@ costs less than one long pass. The weights load from disk once per process.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
@@ -49,6 +51,16 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
     def get_default_config() -> Dict[Text, Any]:
         """How many messages go through the encoder at once."""
         return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The encoder's code: a change to how vectors are computed retrains what reads them."""
+        import pause.encoder
+        import pause.encoder_graph
+
+        sources = (Path(module.__file__ or "").read_bytes()
+                   for module in (pause.encoder, pause.encoder_graph))
+        return hashlib.sha256(b"".join(sources)).hexdigest()
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:

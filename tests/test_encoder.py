@@ -5,6 +5,7 @@ import pytest
 
 from pause.encoder import DIMENSIONS, shared_encoder
 from pause.sentences import split_sentences
+from tests.encoder_reference import NumpyForward
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +20,24 @@ def test_sentence_vectors_are_unit_length_and_in_order(encoder) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     again = encoder.sentence_vectors(list(reversed(texts)))
     assert np.allclose(again[::-1], vectors, atol=1e-5)
+
+
+def test_the_onnx_graph_computes_what_bert_computes(encoder) -> None:
+    """The graph's last layer equals a numpy forward pass, padding included."""
+    texts = ["hi", "we had a great weekend and now i just want to be alone, why am i like this",
+             "word " * 300]
+    found = encoder._tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in found)
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    mask = np.zeros((len(texts), width), dtype=np.float32)
+    for row, item in enumerate(found):
+        ids[row, : len(item.ids)] = item.ids
+        mask[row, : len(item.ids)] = 1.0
+    expected, got = NumpyForward()(ids, mask), encoder._forward(ids, mask)
+    assert got.shape == expected.shape == (3, 256, DIMENSIONS)
+    for row, item in enumerate(found):
+        real = len(item.ids)
+        assert np.allclose(got[row, :real], expected[row, :real], atol=1e-4), texts[row][:20]
 
 
 def test_meaning_not_spelling_decides_closeness(encoder) -> None:
