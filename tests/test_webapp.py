@@ -136,6 +136,7 @@ async def test_each_page_carries_a_new_session_offer_the_server_signed(tmp_path:
     assert first.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.npm
 async def test_widget_bundle_is_served(tmp_path: Path) -> None:
     async with serving(settings_for(tmp_path)) as base:
         response = await get(f"{base}/static/vendor/webchat.js")
