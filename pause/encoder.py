@@ -71,6 +71,9 @@ class SentenceEncoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # warnings and above only
+        # No memory arena: a chat message's activations are small, and the arena kept the
+        # largest batch's (22 MB) for the process's life, at no gain in speed (measured).
+        options.enable_cpu_mem_arena = False
         self._session = onnxruntime.InferenceSession(
             model, options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
