@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 from benchmarks.load import wait_first_answer
 from scripts.serve import MODEL
@@ -51,8 +52,10 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if not MODEL.exists():
-        raise SystemExit(f"no model at {MODEL}: run `make train` first")
+    stale = subprocess.run(["make", "-q", str(MODEL.relative_to(Path.cwd()))],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    if not MODEL.exists() or stale:
+        raise SystemExit(f"{MODEL} is missing or older than its inputs: run `make train` first")
     seconds = []
     for i in range(args.runs):
         seconds.append(one_run())
