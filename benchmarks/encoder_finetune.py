@@ -17,26 +17,31 @@ Reproduce: `PYTHONPATH=. .venv/bin/python -m benchmarks.encoder_finetune --layer
 --epochs 1 --seeds 0` (trains on 200 random examples, scores the first 200 of each set).
 
 Not measured: the assistant. This is the regression alone, not the Rasa pipeline (DIET and the
-ResponseSelector, the crisis bank, the safety net), so these are not the served model's figures;
-nor what serving a fine-tuned encoder would cost.
+ResponseSelector, the crisis bank, the safety net), so these are not the served model's figures.
+The training code is pause/encoder_tuning.py's, the one `rasa train` runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from pause.encoder import DIMENSIONS, MAX_PIECES, default_model_dir, shared_encoder
-from pause.encoder_graph import build_model
-from pause.sentences import split_sentences
+from pause.encoder import shared_encoder
+from pause.encoder_tuning import (
+    Pretrained,
+    TopLayers,
+    bottom_states,
+    fine_tune,
+    message_vectors,
+    sentence_units,
+)
 from scripts.nlu_eval import CRISIS, read_lines, read_set
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -45,7 +50,8 @@ import tensorflow as tf  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "data" / "nlu"
 # The spent sets, the only ones this script reads (a .txt is everyday lines, none crisis).
-# Never add the blind set: tests/nlu_realistic2, tests/safety/everyday6.txt, tests/mixed/mixed6.yml.
+# Never add the blind sets: tests/nlu_realistic2 and 3, tests/safety/everyday6.txt and everyday7.txt,
+# tests/mixed/mixed6.yml and mixed7.yml.
 SETS: Dict[str, Path] = {
     "r1-4": ROOT / "tests" / "nlu_realistic",  # its top-level *.yml: rounds 1-4
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
@@ -56,7 +62,6 @@ SETS: Dict[str, Path] = {
     "everyday4": ROOT / "tests" / "safety" / "everyday4.txt",
     "everyday5": ROOT / "tests" / "safety" / "everyday5.txt",
 }
-BATCH, DROPOUT, WEIGHT_DECAY, HEAD_LR = 32, 0.1, 0.01, 1e-3
 Pairs = List[Tuple[str, str]]
 
 
@@ -70,124 +75,6 @@ def load_sets(limit: int | None) -> Dict[str, Pairs]:
         pick = np.random.default_rng(0).choice(len(sets["train"]), limit, replace=False)
         sets["train"] = [sets["train"][i] for i in sorted(pick)]
     return sets
-
-
-def load_model() -> Tuple[Dict[str, Any], Dict[str, np.ndarray], Any]:
-    """config.json, the weights and the tokenizer, loaded as pause/encoder.py loads them."""
-    from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
-
-    folder = default_model_dir()
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(MAX_PIECES)
-    tokenizer.enable_padding()  # to the longest text of each batch, with a 0/1 mask
-    return (json.loads((folder / "config.json").read_text()),
-            load_file(str(folder / "model.safetensors")), tokenizer)
-
-
-def bottom_states(units: Sequence[str], layers: int, model: Tuple[Any, ...]) -> List[np.ndarray]:
-    """Hidden states after the first ``layers`` layers of every unit, (pieces, 384) each."""
-    import onnxruntime
-
-    config, weights, tokenizer = model
-    graph = build_model(weights, heads=int(config["num_attention_heads"]), layers=layers,
-                        eps=float(config["layer_norm_eps"]))
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads, options.log_severity_level = 2, 3
-    session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-    order = sorted(range(len(units)), key=lambda i: len(units[i]))
-    out: List[np.ndarray] = [np.zeros(0)] * len(units)
-    for start in range(0, len(order), 32):
-        chunk = order[start:start + 32]
-        encodings = tokenizer.encode_batch([units[i] for i in chunk])
-        ids = np.array([e.ids for e in encodings], np.int64)
-        mask = np.array([e.attention_mask for e in encodings], np.float32)
-        hidden = session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
-        for row, i in enumerate(chunk):
-            out[i] = np.array(hidden[row, :int(mask[row].sum())], np.float32)
-    return out
-
-
-def pad(states: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Padded states, the attention mask, and the pooling mask without [CLS] and [SEP]."""
-    width = max(len(s) for s in states)
-    x = np.zeros((len(states), width, DIMENSIONS), np.float32)
-    mask = np.zeros((len(states), width), np.float32)
-    for i, s in enumerate(states):
-        x[i, :len(s)], mask[i, :len(s)] = s, 1.0
-    pool = mask.copy()
-    pool[:, 0] = 0.0
-    pool[np.arange(len(states)), [len(s) - 1 for s in states]] = 0.0
-    return x, mask, pool
-
-
-class TopLayers:
-    """Layers ``first`` to 5 of the encoder as TensorFlow variables (dense weights (in, out))."""
-
-    def __init__(self, first: int, model: Tuple[Any, ...]) -> None:
-        config, w, _ = model
-        self._heads, self._eps = int(config["num_attention_heads"]), float(config["layer_norm_eps"])
-        self.layers: List[List[Any]] = []
-        for n in range(first, int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{n}."
-            qkv = [p + "attention.self." + part for part in ("query", "key", "value")]
-            arrays = [np.concatenate([w[q + ".weight"] for q in qkv]).T,
-                      np.concatenate([w[q + ".bias"] for q in qkv])]
-            for k in ("attention.output.dense", "attention.output.LayerNorm",
-                      "intermediate.dense", "output.dense", "output.LayerNorm"):
-                weight = w[p + k + ".weight"]
-                arrays += [weight.T if weight.ndim == 2 else weight, w[p + k + ".bias"]]
-            self.layers.append([tf.Variable(np.ascontiguousarray(a, np.float32)) for a in arrays])
-        self.variables = [v for layer in self.layers for v in layer]
-        spec = [tf.TensorSpec([None, None, DIMENSIONS]), tf.TensorSpec([None, None])]
-        self.infer = tf.function(lambda x, m: self(x, m, False), input_signature=spec)
-
-    def _norm(self, x: Any, gamma: Any, beta: Any) -> Any:
-        mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-        return (x - mean) / tf.sqrt(var + self._eps) * gamma + beta
-
-    def _drop(self, x: Any, training: bool) -> Any:
-        return tf.nn.dropout(x, DROPOUT) if training else x
-
-    def __call__(self, x: Any, mask: Any, training: bool) -> Any:
-        """The last layer's states for the states ``x`` entering the first of these layers."""
-        size, width, head = tf.shape(x)[0], tf.shape(x)[1], DIMENSIONS // self._heads
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
-
-        def split(t: Any) -> Any:
-            return tf.transpose(tf.reshape(t, [size, width, self._heads, head]), [0, 2, 1, 3])
-
-        for qw, qb, aw, ab, ag, an, iw, ib, ow, ob, og, on in self.layers:
-            q, k, v = (split(t) for t in tf.split(tf.einsum("btd,de->bte", x, qw) + qb, 3, -1))
-            probs = tf.nn.softmax(tf.matmul(q / np.sqrt(head), k, transpose_b=True) + bias, -1)
-            context = tf.transpose(tf.matmul(self._drop(probs, training), v), [0, 2, 1, 3])
-            context = tf.einsum("btd,de->bte", tf.reshape(context, [size, width, DIMENSIONS]), aw)
-            x = self._norm(x + self._drop(context + ab, training), ag, an)
-            inner = tf.nn.gelu(tf.einsum("btd,de->bte", x, iw) + ib, approximate=False)
-            x = self._norm(x + self._drop(tf.einsum("bti,id->btd", inner, ow) + ob, training),
-                           og, on)
-        return x
-
-    def sums(self, states: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per unit: the sum and count of its word pieces' last states, and its sentence vector."""
-        order = sorted(range(len(states)), key=lambda i: len(states[i]))
-        sums = np.zeros((len(states), DIMENSIONS), np.float32)
-        counts = np.zeros(len(states), np.float32)
-        unit = np.zeros((len(states), DIMENSIONS), np.float32)
-        for start in range(0, len(order), 64):
-            chunk = order[start:start + 64]
-            x, mask, pool = pad([states[i] for i in chunk])
-            hidden = self.infer(x, mask).numpy()
-            sums[chunk], counts[chunk] = (hidden * pool[:, :, None]).sum(1), pool.sum(1)
-            full = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-            unit[chunk] = full / np.linalg.norm(full, axis=1, keepdims=True)
-        return sums, counts, unit
-
-
-def message_vectors(owners: List[List[int]], sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Unit mean of the word pieces of all a message's sentences (sentence_featurizer.py)."""
-    rows = np.stack([sums[units].sum(0) / max(float(counts[units].sum()), 1.0) for units in owners])
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def figures(sets: Dict[str, Pairs],
@@ -211,56 +98,6 @@ def figures(sets: Dict[str, Pairs],
     return out, model
 
 
-def fine_tune(top: TopLayers, train: List[List[np.ndarray]], labels: List[str],
-              head: LogisticRegression, epochs: int, lr: float, seed: int) -> None:
-    """Trains ``top`` (and a softmax head initialised from ``head``) on the training messages."""
-    rng = np.random.default_rng(seed)
-    classes = list(head.classes_)
-    y = np.array([classes.index(label) for label in labels], np.int32)
-    weights = (len(y) / (len(classes) * np.bincount(y, minlength=len(classes))))[y]
-    hw = tf.Variable(head.coef_.T.astype(np.float32))
-    hb = tf.Variable(head.intercept_.astype(np.float32))
-    encoder_opt = tf.keras.optimizers.AdamW(learning_rate=lr, weight_decay=WEIGHT_DECAY)
-    head_opt = tf.keras.optimizers.AdamW(learning_rate=HEAD_LR, weight_decay=0.0)
-    spec = [tf.TensorSpec([None, None, DIMENSIONS]), tf.TensorSpec([None, None]),
-            tf.TensorSpec([None, None]), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None]),
-            tf.TensorSpec([None], tf.int32)]
-
-    @tf.function(input_signature=spec)
-    def step(x: Any, mask: Any, pool: Any, yy: Any, sw: Any, segment: Any) -> Any:
-        with tf.GradientTape() as tape:
-            hidden = top(x, mask, True)  # each row one sentence; segment: its message
-            size = tf.shape(yy)[0]
-            sums = tf.math.unsorted_segment_sum(
-                tf.reduce_sum(hidden * pool[:, :, None], 1), segment, size)
-            count = tf.math.unsorted_segment_sum(tf.reduce_sum(pool, 1), segment, size)
-            pooled = tf.math.l2_normalize(sums / tf.maximum(count, 1.0)[:, None], axis=-1)
-            logits = tf.nn.dropout(pooled, DROPOUT) @ hw + hb
-            loss = tf.reduce_sum(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(yy, logits) * sw) / tf.reduce_sum(sw)
-        grads = tape.gradient(loss, top.variables + [hw, hb])
-        encoder_opt.apply_gradients([(grads[i], v) for i, v in enumerate(top.variables)])
-        head_opt.apply_gradients([(grads[-2], hw), (grads[-1], hb)])
-        return loss
-
-    lengths = np.array([sum(len(s) for s in message) for message in train])
-    window = BATCH * 50  # batches of similar lengths: sorted inside windows, then shuffled
-    for epoch in range(epochs):
-        perm, batches = rng.permutation(len(y)), []
-        for start in range(0, len(perm), window):
-            part = perm[start:start + window]
-            part = part[np.argsort(lengths[part], kind="stable")]
-            batches += [part[i:i + BATCH] for i in range(0, len(part), BATCH)]
-        rng.shuffle(batches)  # type: ignore[arg-type]
-        total = 0.0
-        for b in batches:
-            segment = np.array([j for j, i in enumerate(b) for _ in train[i]], np.int32)
-            x, mask, pool = pad([s for i in b for s in train[i]])
-            loss = step(x, mask, pool, y[b], weights[b].astype(np.float32), segment)
-            total += float(loss) * len(b)
-        print(f"  epoch {epoch + 1}: loss {total / len(y):.4f}", flush=True)
-
-
 def main() -> None:
     """Baseline, then one fine-tuning per seed, then the table."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -280,12 +117,10 @@ def main() -> None:
     units: List[str] = []
     owners: Dict[str, List[List[int]]] = {}
     for name, pairs in sets.items():
-        owners[name] = []
-        for text, _ in pairs:
-            spans = split_sentences(text) or [(0, len(text))]
-            owners[name].append(list(range(len(units), len(units) + len(spans))))
-            units += [text[a:b] for a, b in spans]
-    model = load_model()
+        found, owned = sentence_units([text for text, _ in pairs])
+        owners[name] = [[len(units) + i for i in own] for own in owned]
+        units += found
+    model = Pretrained.load()
     states = bottom_states(units, 6 - args.layers, model)
     print(f"{len(sets['train'])} training messages, {len(units)} sentences; bottom "
           f"{6 - args.layers} layers in {time.perf_counter() - started:.0f}s", flush=True)
@@ -307,7 +142,9 @@ def main() -> None:
         tf.random.set_seed(seed)
         top = TopLayers(6 - args.layers, model)
         began = time.perf_counter()
-        fine_tune(top, train, labels, head, args.epochs, args.lr, seed)
+        for epoch, loss in enumerate(fine_tune(top, train, labels, head, args.epochs, args.lr,
+                                               seed), start=1):
+            print(f"  epoch {epoch}: loss {loss:.4f}", flush=True)
         wall = time.perf_counter() - began
         sums, counts, _ = top.sums(states)
         tuned, _ = figures(sets, {n: message_vectors(o, sums, counts) for n, o in owners.items()})

@@ -5,7 +5,8 @@ For each model (each in its own process, so that memory is its own):
   tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu_realistic/round5 (spent),
   tests/nlu (first set, regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also tests/nlu_realistic2, the sixth blind round. Compare designs without `--blind`:
+  also tests/nlu_realistic2 and tests/nlu_realistic3, the sixth and seventh blind rounds.
+  Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
@@ -38,19 +39,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SETS = {
     "blind": ROOT / "tests" / "nlu_realistic2",
+    "blind7": ROOT / "tests" / "nlu_realistic3",
     "spent": ROOT / "tests" / "nlu_realistic",
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
     "regression": ROOT / "tests" / "nlu",
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
 DESIGN_SETS = "spent,round5,regression,dev"
-EVERYDAY = {"everyday6 (blind)": "everyday6", "everyday5 (spent)": "everyday5",
+EVERYDAY = {"everyday7 (blind)": "everyday7", "everyday6 (blind)": "everyday6",
+            "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
             "everyday_round3 (spent)": "everyday_round3",
             "everyday_round2 (spent)": "everyday_round2",
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
-MIXED = {"mixed6 (blind)": "mixed6", "mixed5": "mixed5", "mixed3": "mixed3", "mixed2": "mixed2",
+MIXED = {"mixed7 (blind)": "mixed7", "mixed6 (blind)": "mixed6", "mixed5": "mixed5",
+         "mixed3": "mixed3", "mixed2": "mixed2",
          "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"
 LONG = (
@@ -141,11 +145,11 @@ def main() -> int:
     parser.add_argument("--sets", default=DESIGN_SETS, help="comma-separated, of: "
                         + ", ".join(SETS))
     parser.add_argument("--blind", action="store_true",
-                        help="add the sixth blind round (before/after figures only)")
+                        help="add the sixth and seventh blind rounds (before/after figures only)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.blind:
-        args.sets = "blind," + args.sets
+        args.sets = "blind,blind7," + args.sets
     if args.one:
         print(json.dumps(measure(args.one, args.runs, args.sets.split(","))))
         return 0

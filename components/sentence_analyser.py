@@ -1,20 +1,24 @@
 """Reads a message as a whole and sentence by sentence, on the sentence encoder's vectors.
 
-Runs after DIET and the ResponseSelector, before the FallbackClassifier. It trains a
-logistic regression on the encoder's message vectors of the training data (one class per
-intent, FAQ topics apart) and, at inference:
-1. **Whole message.** Its intent and FAQ-topic probabilities are averaged with DIET's and
-   the ResponseSelector's (``ensemble_weight`` is the regression's share), so that one
-   model's confident mistake on a long story can be outvoted by the other.
-2. **Crisis, sentence by sentence** (``pause.crisis_bank``): a sentence the regression
+Runs after DIET and the ResponseSelector, before the FallbackClassifier. It trains two
+logistic regressions on the encoder's message vectors of the training data (one class per
+intent, FAQ topics apart): the **intent regression** on the pretrained vectors and the
+**topic regression** on the fine-tuned ones (components/sentence_featurizer.py). Crisis is
+decided on the pretrained vectors only: fine-tuned vectors read ordinary sad or distant
+messages as crisis more often (README, "Fine-tuning the encoder"). At inference:
+1. **Whole message.** The intent regression's intent probabilities and the topic regression's
+   FAQ-topic probabilities are averaged with DIET's and the ResponseSelector's
+   (``ensemble_weight`` is the regressions' share), so that one model's confident mistake on a
+   long story can be outvoted by the other.
+2. **Crisis, sentence by sentence** (``pause.crisis_bank``): a sentence the intent regression
    reads as crisis, or one close to the project's own bank of crisis sentences and not
    closer to any training example that is not crisis, makes the whole message crisis.
    Either layer alone is enough, as are the SafetyNet's patterns at the end of the pipeline.
 3. **A moment inside a story.** When the message is a question, a sentence that is not a
-   question and that reads as a described moment is marked (``pause_moment`` in the parse
-   output) so that the answer can reflect the moment too. When the message is a moment
-   that also asks something, the question is marked (``pause_question``) so that the
-   answer can be offered beside the reflection.
+   question and that the topic regression reads as a described moment is marked
+   (``pause_moment`` in the parse output) so that the answer can reflect the moment too. When
+   the message is a moment that also asks something, the question is marked
+   (``pause_question``) so that the answer can be offered beside the reflection.
 4. **The signal of a moment no pattern names** (``pause.signals``): the signal of the
    closest training moment that the SignalExtractor's patterns do name.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
@@ -43,10 +48,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.safety_net import CRISIS_INTENT, force_intent
-from components.sentence_featurizer import SENTENCES_KEY, SentenceFeaturizer
+from components.sentence_featurizer import (
+    SENTENCES_KEY,
+    Readings,
+    SentenceFeaturizer,
+    pretrained_name,
+)
 from components.signal_extractor import ENTITY_NAME as SIGNAL_ENTITY
 from components.signal_extractor import detect_signal
-from pause.crisis_bank import CRISIS_FILE, CrisisBank
+from pause.crisis_bank import CRISIS_FILE, CrisisBank, bank_lines
+from pause.encoder import DIMENSIONS
 from pause.signals import nearest_signal
 
 MOMENT_INTENT = "share_experience"
@@ -65,9 +76,9 @@ def _is_question(sentence: str) -> bool:
     return sentence.endswith("?") or sentence.startswith(_QUESTION_START)
 
 
-def _question(text: str, sentences: List[Tuple[int, int, np.ndarray]]) -> Optional[Tuple[int, int]]:
+def _question(text: str, spans: List[Tuple[int, int]]) -> Optional[Tuple[int, int]]:
     """The last sentence of a story that asks something, if any (a moment may end with one)."""
-    for start, end, _ in reversed(sentences):
+    for start, end in reversed(spans):
         if _is_question(text[start:end]):
             return start, end
     return None
@@ -113,8 +124,8 @@ class SentenceAnalyser(GraphComponent):
         self._storage = model_storage
         self._resource = resource
         self._labels: List[str] = labels or []
-        self._coef = weights["coef"] if weights else np.zeros((0, 0), np.float32)
-        self._intercept = weights["intercept"] if weights else np.zeros(0, np.float32)
+        self._intents = _Regression.stored(weights or {}, "intent")
+        self._topics = _Regression.stored(weights or {}, "topic")
         self._bank = CrisisBank.from_arrays(weights) if weights else None
         self._exemplars = weights["signal_vectors"] if weights else np.zeros((0, 0), np.float32)
         self._signals: List[str] = list(signals or [])
@@ -132,42 +143,53 @@ class SentenceAnalyser(GraphComponent):
 
     # --- training ------------------------------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the regression and encodes the crisis banks into the model."""
+        """Fits both regressions and encodes the crisis banks into the model.
+
+        The intent regression and the bank read the pretrained vectors (their crisis
+        thresholds were set on them); the topic regression reads the fine-tuned ones.
+        """
         from sklearn.linear_model import LogisticRegression
 
-        vectors, labels = [], []
+        tuned, frozen, labels = [], [], []
         exemplars, signals = [], []
+        readings: Optional[Readings] = None
         for message in training_data.intent_examples:
-            vector = self._message_vector(message)
+            vectors = self._message_vectors(message)
             label = message.get(INTENT_RESPONSE_KEY) or message.get(INTENT)
-            if vector is not None and label:
-                vectors.append(vector)
+            readings = message.get(SENTENCES_KEY) or readings
+            if vectors is not None and label:
+                tuned.append(vectors[0])
+                frozen.append(vectors[1])
                 labels.append(str(label))
                 named = detect_signal(message.get(TEXT) or "") if label == MOMENT_INTENT else None
                 if named is not None:
-                    exemplars.append(vector)
+                    exemplars.append(vectors[1])
                     signals.append(named[0])
-        if len(set(labels)) < 2:
+        if len(set(labels)) < 2 or readings is None:
             return self._resource
-        safe = np.stack([v for v, label in zip(vectors, labels, strict=True)
+        safe = np.stack([v for v, label in zip(frozen, labels, strict=True)
                          if label != CRISIS_INTENT])
-        self._bank = CrisisBank.build(safe)
-        # The bank's crisis sentences teach the regression too: one sentence, standing alone,
-        # is what it reads when it checks a story sentence by sentence.
-        vectors += list(self._bank.crisis)
-        labels += [CRISIS_INTENT] * len(self._bank.crisis)
-        regression = LogisticRegression(
-            C=float(self._config["regularisation"]), max_iter=2000, class_weight="balanced"
-        )
-        regression.fit(np.stack(vectors), labels)
-        self._labels = [str(label) for label in regression.classes_]
-        self._coef = regression.coef_.astype(np.float32)
-        self._intercept = regression.intercept_.astype(np.float32)
+        lines = readings.encoder.encode(bank_lines(CRISIS_FILE))
+        self._bank = CrisisBank(np.stack([line.frozen for line in lines]), safe)
+        # The bank's crisis sentences teach the regressions too: one sentence, standing alone,
+        # is what they read when they check a story sentence by sentence.
+        labels += [CRISIS_INTENT] * len(lines)
+        fitted = []
+        for rows in (frozen + [line.frozen for line in lines],
+                     tuned + [line.sentence for line in lines]):
+            regression = LogisticRegression(
+                C=float(self._config["regularisation"]), max_iter=2000, class_weight="balanced"
+            )
+            fitted.append(regression.fit(np.stack(rows), labels))
+        self._labels = [str(label) for label in fitted[0].classes_]
+        self._intents = _Regression.of(fitted[0])
+        self._topics = _Regression.of(fitted[1])
         self._exemplars = np.stack(exemplars) if exemplars else np.zeros((0, 384), np.float32)
         self._signals = signals
         with self._storage.write_to(self._resource) as folder:
-            np.savez(folder / "weights.npz", coef=self._coef, intercept=self._intercept,
-                     signal_vectors=self._exemplars, **self._bank.arrays())
+            np.savez(folder / "weights.npz", **self._intents.arrays("intent"),
+                     **self._topics.arrays("topic"), signal_vectors=self._exemplars,
+                     **self._bank.arrays())
             (folder / "labels.json").write_text(
                 json.dumps({"labels": self._labels, "signals": self._signals}))
         return self._resource
@@ -206,28 +228,30 @@ class SentenceAnalyser(GraphComponent):
 
     def _process_one(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        sentences: List[Tuple[int, int, np.ndarray]] = message.get(SENTENCES_KEY) or []
-        whole = self._message_vector(message)
-        if whole is None or not sentences or text.startswith("/"):
+        readings: Optional[Readings] = message.get(SENTENCES_KEY)
+        whole = self._message_vectors(message)
+        if whole is None or readings is None or not readings.spans or text.startswith("/"):
             return
-        self._vote(message, self._probabilities(whole[None, :])[0])
-        matrix = np.stack([vector for _, _, vector in sentences])
-        probabilities = self._probabilities(matrix)
-        layers = self._crisis_layers(matrix, probabilities)
+        tuned, frozen = whole
+        self._vote(message, self._intents.probabilities(frozen[None, :])[0],
+                   self._topics.probabilities(tuned[None, :])[0])
+        layers = self._crisis_layers(readings.frozen,
+                                     self._intents.probabilities(readings.frozen))
         if layers:
             force_intent(message, CRISIS_INTENT)
             message.set(CRISIS_MARKER_KEY, layers, add_to_output=True)
             return
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent == MOMENT_INTENT and detect_signal(text) is None:
-            self._name_signal(message, np.vstack([whole[None, :], matrix]))
+            self._name_signal(message, np.vstack([frozen[None, :], readings.frozen]))
         if intent == MOMENT_INTENT:
-            question = _question(text, sentences)
+            question = _question(text, readings.spans)
             if question is not None:
                 message.set(QUESTION_KEY, {"start": question[0], "end": question[1]},
                             add_to_output=True)
-        if intent == RETRIEVAL_INTENT and len(sentences) > 1:
-            moment = self._moment(text, sentences, probabilities)
+        if intent == RETRIEVAL_INTENT and len(readings.spans) > 1:
+            moment = self._moment(text, readings.spans,
+                                  self._topics.probabilities(readings.sentences))
             if moment is not None:
                 message.set(MOMENT_KEY, {"start": moment[0], "end": moment[1]},
                             add_to_output=True)
@@ -241,35 +265,40 @@ class SentenceAnalyser(GraphComponent):
                   "confidence_entity": round(found[1], 3), "extractor": type(self).__name__}
         message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
 
-    def _crisis_layers(self, matrix: np.ndarray, probabilities: np.ndarray) -> List[str]:
+    def _crisis_layers(self, frozen: np.ndarray, probabilities: np.ndarray) -> List[str]:
+        """Which layers read a sentence as crisis.
+
+        The regression reads the fine-tuned vectors, the bank the pretrained ones (``frozen``).
+        """
         layers = []
         if CRISIS_INTENT in self._labels:
             column = self._labels.index(CRISIS_INTENT)
             if float(probabilities[:, column].max()) >= self._config["crisis_probability"]:
                 layers.append("classifier")
-        if self._bank is not None and self._bank.matches(matrix):
+        if self._bank is not None and self._bank.matches(frozen):
             layers.append("bank")
         return layers
 
     def _moment(
-        self, text: str, sentences: List[Tuple[int, int, np.ndarray]], probabilities: np.ndarray
+        self, text: str, spans: List[Tuple[int, int]], probabilities: np.ndarray
     ) -> Optional[Tuple[int, int]]:
         if MOMENT_INTENT not in self._labels:
             return None
         column = self._labels.index(MOMENT_INTENT)
         best: Optional[Tuple[int, int]] = None
         best_p = float(self._config["moment_probability"])
-        for (start, end, _), row in zip(sentences, probabilities, strict=True):
+        for (start, end), row in zip(spans, probabilities, strict=True):
             if _is_question(text[start:end]):
                 continue
             if float(row[column]) >= best_p and int(row.argmax()) == column:
                 best, best_p = (start, end), float(row[column])
         return best
 
-    def _vote(self, message: Message, probabilities: np.ndarray) -> None:
-        """Averages the regression's intent and topic probabilities with DIET's and the selector's.
+    def _vote(self, message: Message, intents: np.ndarray, topics_p: np.ndarray) -> None:
+        """Averages the regressions' probabilities with DIET's and the selector's.
 
-        Both rankings are re-ordered by the averaged scores.
+        The intents come from the pretrained vectors' regression, the topics from the
+        fine-tuned one's. Both rankings are re-ordered by the averaged scores.
         """
         weight = float(self._config["ensemble_weight"])
         ranking = message.get(INTENT_RANKING_KEY) or []
@@ -277,10 +306,10 @@ class SentenceAnalyser(GraphComponent):
             return
         ours: Dict[str, float] = {}
         topics: Dict[str, float] = {}
-        for label, p in zip(self._labels, probabilities, strict=True):
+        for label, p, topic_p in zip(self._labels, intents, topics_p, strict=True):
             if label.startswith(RETRIEVAL_INTENT + "/"):
                 ours[RETRIEVAL_INTENT] = ours.get(RETRIEVAL_INTENT, 0.0) + float(p)
-                topics[label] = float(p)
+                topics[label] = float(topic_p)
             else:
                 ours[label] = float(p)
         scores = {
@@ -326,14 +355,43 @@ class SentenceAnalyser(GraphComponent):
         message.set("response_selector", {**selectors, RETRIEVAL_INTENT: selector},
                     add_to_output=True)
 
-    def _probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        logits = matrix @ self._coef.T + self._intercept
+    def _message_vectors(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """The message's fine-tuned and pretrained sentence features."""
+        name = self._config["featurizer"]
+        found = []
+        for origin in (name, pretrained_name(name)):
+            _, sentence = message.get_dense_features(TEXT, [origin])
+            if sentence is None:
+                return None
+            found.append(np.asarray(sentence.features, dtype=np.float32).reshape(-1))
+        return found[0], found[1]
+
+
+@dataclass(frozen=True)
+class _Regression:
+    """A fitted logistic regression's weights, and its probabilities."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def of(cls, fitted: Any) -> _Regression:
+        """The weights of a fitted sklearn regression."""
+        return cls(fitted.coef_.astype(np.float32), fitted.intercept_.astype(np.float32))
+
+    @classmethod
+    def stored(cls, weights: Dict[str, np.ndarray], name: str) -> _Regression:
+        """The weights stored under ``name``, or none."""
+        if f"{name}_coef" not in weights:
+            return cls(np.zeros((0, DIMENSIONS), np.float32), np.zeros(0, np.float32))
+        return cls(weights[f"{name}_coef"], weights[f"{name}_intercept"])
+
+    def arrays(self, name: str) -> Dict[str, np.ndarray]:
+        """The weights to store under ``name``."""
+        return {f"{name}_coef": self.coef, f"{name}_intercept": self.intercept}
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        """(rows, labels) softmax probabilities."""
+        logits = matrix @ self.coef.T + self.intercept
         logits = np.exp(logits - logits.max(1, keepdims=True))
         return logits / logits.sum(1, keepdims=True)
-
-    def _message_vector(self, message: Message) -> Optional[np.ndarray]:
-        _, sentence = message.get_dense_features(TEXT, [self._config["featurizer"]])
-        if sentence is None:
-            return None
-        return np.asarray(sentence.features, dtype=np.float32).reshape(-1)
-

@@ -1,13 +1,21 @@
-"""Dense features from a pretrained sentence encoder, all-MiniLM-L6-v2.
+"""Dense features from a sentence encoder, all-MiniLM-L6-v2 with its top layers fine-tuned.
 
 They feed DIET and the ResponseSelector, beside the sparse count features.
+
+Training fine-tunes the encoder's top ``tune_layers`` layers on the training data
+(``pause.encoder_tuning``) and stores them in the model; ``tune_layers: 0`` keeps the
+pretrained encoder. Both tops run on the same bottom layers, and each message gets two sets of
+features: the fine-tuned ones under the featurizer's name (``minilm``) and the pretrained ones
+under ``<name>_pretrained``. config.yml says which a classifier reads (``featurizers``): the
+crisis decisions stay on the pretrained vectors their thresholds were set on.
 
 A message is read sentence by sentence (``pause.sentences``): each sentence goes through the
 encoder on its own, in one batch. That gives
 - one vector per Rasa token: the mean of the word pieces that overlap it;
 - the message's sentence feature: the mean of all word pieces, scaled to unit length;
-- for the components after this one, the unit vector of every sentence and its span
-  (``SENTENCES_KEY``), so that a crisis or a moment anywhere in a long story is seen.
+- for the components after this one, ``Readings`` (``SENTENCES_KEY``): every sentence's span
+  and unit vectors, fine-tuned and pretrained, so that a crisis or a moment anywhere in a long
+  story is seen.
 Reading sentences separately keeps a long message inside the encoder's 256-piece window and
 costs less than one long pass. The weights load from disk once per process.
 """
@@ -15,6 +23,8 @@ costs less than one long pass. The weights load from disk once per process.
 from __future__ import annotations
 
 import hashlib
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -26,18 +36,45 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_RESPONSE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from pause.encoder import DIMENSIONS, Encoded, shared_encoder
+from pause.encoder import DIMENSIONS, Encoded, SentenceEncoder, shared_encoder, tuned_encoder
+from pause.encoder_tuning import Settings
 from pause.sentences import split_sentences
 
-SENTENCES_KEY = "pause_sentences"  # [(start, end, unit vector)], not part of the parse output
+SENTENCES_KEY = "pause_sentences"  # Readings, not part of the parse output
+WEIGHTS_FILE = "tuned_layers.npz"
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What the encoder read in one message, for the components after the featurizer."""
+
+    spans: List[Tuple[int, int]]  # each sentence's characters
+    sentences: np.ndarray  # (sentences, 384) unit vectors, fine-tuned: what the features are
+    frozen: np.ndarray  # (sentences, 384) the pretrained encoder's unit vectors
+    encoder: SentenceEncoder = field(compare=False, repr=False)  # to read other texts alike
+
+    def fingerprint(self) -> str:
+        """Rasa fingerprints training messages' data; this is the vectors' hash."""
+        digest = hashlib.sha256(repr(self.spans).encode())
+        for array in (self.sentences, self.frozen):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc, unused-ignore]
     """all-MiniLM-L6-v2 token and sentence features, computed sentence by sentence."""
@@ -49,22 +86,35 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """How many messages go through the encoder at once."""
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+        """How many messages go through the encoder at once, and how much to fine-tune it."""
+        settings = Settings()
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "batch_size": 64,
+            "tune_layers": settings.layers,  # 0: the pretrained encoder, nothing trained
+            "tune_epochs": settings.epochs,
+            "tune_learning_rate": settings.learning_rate,
+            "random_seed": settings.seed,
+        }
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The encoder's code: a change to how vectors are computed retrains what reads them."""
         import pause.encoder
         import pause.encoder_graph
+        import pause.encoder_tuning
+        import pause.sentences
 
         sources = (Path(module.__file__ or "").read_bytes()
-                   for module in (pause.encoder, pause.encoder_graph))
+                   for module in (pause.encoder, pause.encoder_graph, pause.encoder_tuning,
+                                  pause.sentences))
         return hashlib.sha256(b"".join(sources)).hexdigest()
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        """Nothing to check: the encoder has no options that can clash."""
+        """The number of tuned layers must be one the model has."""
+        if not 0 <= int(config.get("tune_layers", 0)) <= 6:
+            raise ValueError("tune_layers must be between 0 and 6 (all-MiniLM-L6-v2's layers)")
 
     @classmethod
     def create(
@@ -74,27 +124,70 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceFeaturizer:
-        """Creates the featurizer; the encoder loads once per process."""
-        return cls(config, execution_context.node_name)
+        """Creates an untrained featurizer: the pretrained encoder, shared by the process."""
+        return cls(config, execution_context.node_name, model_storage, resource)
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
+                 resource: Resource, encoder: Optional[SentenceEncoder] = None) -> None:
         super().__init__(name, config)
-        self._encoder = shared_encoder()
+        self._storage, self._resource = model_storage, resource
+        self._encoder = encoder or shared_encoder()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fine-tunes the encoder's top layers on the labelled examples and stores them."""
+        import time
+
+        from pause.encoder_tuning import tune
+
+        layers = int(self._config["tune_layers"])
+        pairs = [(m.get(TEXT), str(m.get(INTENT_RESPONSE_KEY) or m.get(INTENT)))
+                 for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        if not layers or len({label for _, label in pairs}) < 2:
+            return self._resource
+        started = time.perf_counter()
+        weights = tune([text for text, _ in pairs], [label for _, label in pairs], Settings(
+            layers=layers, epochs=int(self._config["tune_epochs"]),
+            learning_rate=float(self._config["tune_learning_rate"]),
+            seed=int(self._config["random_seed"])))
+        logger.info("Fine-tuned the encoder's top %d layers on %d examples in %.0f s.",
+                    layers, len(pairs), time.perf_counter() - started)
+        with self._storage.write_to(self._resource) as folder:
+            np.savez(folder / WEIGHTS_FILE, **weights)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceFeaturizer:
+        """The featurizer with the tuned layers ``train`` stored, or the pretrained encoder."""
+        try:
+            with model_storage.read_from(resource) as folder:
+                with np.load(folder / WEIGHTS_FILE) as stored:
+                    weights = {name: stored[name] for name in stored.files}
+        except (ValueError, FileNotFoundError):  # nothing tuned (tune_layers: 0)
+            return cls(config, execution_context.node_name, model_storage, resource)
+        return cls(config, execution_context.node_name, model_storage, resource,
+                   tuned_encoder(weights))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Adds the features to every training example."""
+        """Adds the features and the readings to every training example."""
         batch = self._config["batch_size"]
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
         for start in range(0, len(examples), batch):
-            self._featurize(examples[start : start + batch], keep_sentences=False)
+            self._featurize(examples[start : start + batch])
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Adds the features, and keeps each sentence's vector for later components."""
-        self._featurize([m for m in messages if m.get(TEXT)], keep_sentences=True)
+        """Adds the features, and the readings for later components."""
+        self._featurize([m for m in messages if m.get(TEXT)])
         return messages
 
-    def _featurize(self, messages: List[Message], keep_sentences: bool) -> None:
+    def _featurize(self, messages: List[Message]) -> None:
         spans = [split_sentences(m.get(TEXT)) for m in messages]
         texts = [
             m.get(TEXT)[a:b] for m, found in zip(messages, spans, strict=True) for a, b in found
@@ -102,23 +195,48 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
         encoded = iter(self._encoder.encode(texts))
         for message, found in zip(messages, spans, strict=True):
             parts = [(a, b, next(encoded)) for a, b in found]
-            sequence, sentence = _features(message, parts)
+            sequence, sentence = _features(message, parts, frozen=False)
             self.add_features_to_message(sequence, sentence, TEXT, message)
-            if keep_sentences:
-                message.set(SENTENCES_KEY, [(a, b, item.sentence) for a, b, item in parts])
+            sequence, sentence = _features(message, parts, frozen=True)
+            for kind, matrix in ((FEATURE_TYPE_SEQUENCE, sequence),
+                                 (FEATURE_TYPE_SENTENCE, sentence)):
+                message.add_features(
+                    Features(matrix, kind, TEXT, pretrained_name(self._identifier)))
+            message.set(SENTENCES_KEY, Readings(
+                spans=list(found),
+                sentences=_rows([item.sentence for _, _, item in parts]),
+                frozen=_rows([item.frozen for _, _, item in parts]),
+                encoder=self._encoder,
+            ))
+
+
+def pretrained_name(name: str) -> str:
+    """The name the pretrained encoder's features carry, beside the featurizer's own."""
+    return f"{name}_pretrained"
+
+
+def _rows(vectors: List[np.ndarray]) -> np.ndarray:
+    return np.stack(vectors) if vectors else np.zeros((0, DIMENSIONS), np.float32)
+
+
+def _unit_mean(pieces: List[np.ndarray]) -> np.ndarray:
+    """The unit mean of every word piece of every sentence (a message's sentence vector)."""
+    matrix = np.concatenate([p for p in pieces if len(p)] or [np.zeros((0, DIMENSIONS))])
+    mean = matrix.mean(0) if len(matrix) else np.zeros(DIMENSIONS, np.float32)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
 
 
 def _features(
-    message: Message, parts: List[Tuple[int, int, Encoded]]
+    message: Message, parts: List[Tuple[int, int, Encoded]], frozen: bool
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """(tokens, 384) token vectors and the (1, 384) message vector."""
-    pieces: List[np.ndarray] = [item.pieces for _, _, item in parts if len(item.pieces)]
+    """(tokens, 384) token vectors and the (1, 384) message vector (pretrained: ``frozen``)."""
+    pieces: List[np.ndarray] = [item.frozen_pieces if frozen else item.pieces
+                                for _, _, item in parts if len(item.pieces)]
     spans: List[Tuple[int, int]] = [
         (start + a, start + b) for start, _, item in parts for a, b in item.spans
     ]
     matrix = np.concatenate(pieces) if pieces else np.zeros((0, DIMENSIONS), np.float32)
-    mean = matrix.mean(0) if len(matrix) else np.zeros(DIMENSIONS, np.float32)
-    unit = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    unit = _unit_mean(pieces)
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     rows: List[np.ndarray] = []
     cursor = 0

@@ -11,16 +11,23 @@ numpy forward pass (tests/encoder_reference.py).
 
 The sentence vector is what sentence-transformers computes for this model: the mean of the
 last layer over the real (unpadded) word pieces, scaled to unit length.
+
+An encoder made with ``tuned`` weights (the top layers that pause/encoder_tuning.py fine-tunes
+on the training data when the model is trained) gives the fine-tuned vectors as ``sentence``
+and ``pieces``, and the pretrained model's as ``frozen`` and ``frozen_pieces``, from one pass:
+the crisis bank stays on the pretrained vectors its thresholds were set on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -38,17 +45,28 @@ def default_model_dir() -> Path:
 
 @dataclass(frozen=True)
 class Encoded:
-    """One text: its unit sentence vector, and one vector per word piece with its span."""
+    """One text: its unit sentence vector, and one vector per word piece with its span.
+
+    ``sentence`` and ``pieces`` are the fine-tuned model's when the encoder has tuned layers;
+    ``frozen`` and ``frozen_pieces`` are always the pretrained model's (the same arrays when
+    nothing is tuned).
+    """
 
     sentence: np.ndarray  # (384,)
     pieces: np.ndarray  # (n_pieces, 384), [CLS] and [SEP] left out
     spans: Tuple[Tuple[int, int], ...]  # character span of each piece in the text
+    frozen: np.ndarray  # (384,)
+    frozen_pieces: np.ndarray  # (n_pieces, 384)
 
 
 class SentenceEncoder:
-    """A frozen all-MiniLM-L6-v2; thread-safe, batches texts of similar length together."""
+    """all-MiniLM-L6-v2, with fine-tuned top layers or without.
 
-    def __init__(self, model_dir: Path | None = None, batch_size: int = 32) -> None:
+    Thread-safe; texts of similar length are batched together.
+    """
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = 32,
+                 tuned: Dict[str, np.ndarray] | None = None) -> None:
         import onnxruntime
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -64,7 +82,8 @@ class SentenceEncoder:
         model = build_model(load_file(str(folder / "model.safetensors")),
                             heads=int(config["num_attention_heads"]),
                             layers=int(config["num_hidden_layers"]),
-                            eps=float(config["layer_norm_eps"]))
+                            eps=float(config["layer_norm_eps"]), tuned=tuned)
+        self._outputs = ["hidden", "tuned"] if tuned else ["hidden"]
         options = onnxruntime.SessionOptions()
         # One thread: the server has two cores and TensorFlow (DIET) beside the encoder, and
         # a second thread on these small products only adds contention under load.
@@ -97,17 +116,16 @@ class SentenceEncoder:
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1.0
             with self._lock:  # one pass at a time keeps the memory flat
-                hidden = self._forward(ids, mask)
+                hidden, *tuned = self._forward_all(ids, mask)
             for row, i in enumerate(chunk):
                 n = int(mask[row].sum())
-                states = hidden[row, :n]
-                pooled = states.mean(0)
-                pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+                frozen, frozen_pieces = _pooled(hidden[row, :n])
+                sentence, pieces = _pooled(tuned[0][row, :n]) if tuned else (frozen, frozen_pieces)
                 offsets = encodings[i].offsets[1 : n - 1]
                 result[i] = Encoded(
-                    sentence=pooled.astype(np.float32),
-                    pieces=states[1 : n - 1].astype(np.float32),
+                    sentence=sentence, pieces=pieces,
                     spans=tuple((int(a), int(b)) for a, b in offsets),
+                    frozen=frozen, frozen_pieces=frozen_pieces,
                 )
         return [item for item in result if item is not None]
 
@@ -127,12 +145,49 @@ class SentenceEncoder:
         return np.stack([item.sentence for item in self.encode(texts)])
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The last layer, (batch, width, 384), for word-piece ids and a 0/1 mask."""
-        hidden = self._session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
-        return np.asarray(hidden, dtype=np.float32)
+        """The pretrained last layer, (batch, width, 384), for word-piece ids and a 0/1 mask."""
+        return self._forward_all(ids, mask)[0]
+
+    def _forward_all(self, ids: np.ndarray, mask: np.ndarray) -> List[np.ndarray]:
+        """The pretrained last layer, then the fine-tuned one if there is one."""
+        found = self._session.run(self._outputs, {"input_ids": ids, "attention_mask": mask})
+        return [np.asarray(hidden, dtype=np.float32) for hidden in found]
+
+
+def _pooled(states: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """A text's unit sentence vector and its word pieces without [CLS] and [SEP].
+
+    The sentence vector is the unit mean of all the pieces, [CLS] and [SEP] included.
+    """
+    pooled = states.mean(0)
+    pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    return pooled.astype(np.float32), states[1:-1].astype(np.float32)
 
 
 @lru_cache(maxsize=1)
 def shared_encoder() -> SentenceEncoder:
     """One encoder per process: the featurizer and the sentence analyser share its weights."""
     return SentenceEncoder()
+
+
+_TUNED: OrderedDict[str, SentenceEncoder] = OrderedDict()
+_TUNED_LOCK = threading.Lock()
+
+
+def tuned_encoder(weights: Dict[str, np.ndarray]) -> SentenceEncoder:
+    """The encoder with these fine-tuned top layers, one per process for the same weights.
+
+    A server that loads a newer model gets a new one; only the last two are kept.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(weights):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(weights[name]).tobytes())
+    key = digest.hexdigest()
+    with _TUNED_LOCK:
+        if key not in _TUNED:
+            _TUNED[key] = SentenceEncoder(tuned=weights)
+            while len(_TUNED) > 2:
+                _TUNED.popitem(last=False)
+        _TUNED.move_to_end(key)
+        return _TUNED[key]

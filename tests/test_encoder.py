@@ -97,3 +97,52 @@ def test_a_long_run_on_is_cut_into_clauses() -> None:
     clauses = [text[a:b] for a, b in split_sentences(text)]
     assert "and honestly i dont care if i wake up tomorrow" in clauses
     assert " ".join(clauses).split() == text.replace(",", "").split()
+
+
+def _batch(encoder, texts):
+    found = encoder._tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in found)
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    mask = np.zeros((len(texts), width), dtype=np.float32)
+    for row, item in enumerate(found):
+        ids[row, : len(item.ids)] = item.ids
+        mask[row, : len(item.ids)] = 1.0
+    return ids, mask
+
+
+def test_tuned_top_layers_fork_from_the_same_bottom(encoder) -> None:
+    """With tuned weights the graph gives the pretrained last layer and the tuned one."""
+    from pause.encoder import SentenceEncoder
+    from pause.encoder_tuning import Pretrained
+
+    pretrained = Pretrained.load()
+    tuned = {name: value * (0.5 if name.endswith("output.dense.weight") else 1.0)
+             for name, value in pretrained.weights.items()
+             if name.startswith(("encoder.layer.4.", "encoder.layer.5."))}
+    both = SentenceEncoder(tuned=tuned)
+    texts = ["hi", "we had a great weekend and now i just want to be alone, why am i like this"]
+    ids, mask = _batch(encoder, texts)
+    reference = NumpyForward()
+    expected_frozen = reference(ids, mask)
+    for name, value in tuned.items():
+        reference._w[name] = value
+    expected_tuned = reference(ids, mask)
+    frozen, got_tuned = both._forward_all(ids, mask)
+    for row in range(len(texts)):
+        real = int(mask[row].sum())
+        assert np.allclose(frozen[row, :real], expected_frozen[row, :real], atol=1e-4)
+        assert np.allclose(got_tuned[row, :real], expected_tuned[row, :real], atol=1e-4)
+    assert not np.allclose(got_tuned, frozen, atol=1e-2)
+    item, plain = both.encode([texts[1]])[0], encoder.encode([texts[1]])[0]
+    assert np.allclose(item.frozen, plain.sentence, atol=1e-5)
+    assert np.allclose(item.frozen_pieces, plain.pieces, atol=1e-4)
+    assert not np.allclose(item.sentence, plain.sentence, atol=1e-3)
+
+
+def test_tuned_encoders_are_shared_per_weights() -> None:
+    from pause.encoder import tuned_encoder
+    from pause.encoder_tuning import Pretrained
+
+    weights = {name: value for name, value in Pretrained.load().weights.items()
+               if name.startswith("encoder.layer.5.")}
+    assert tuned_encoder(weights) is tuned_encoder(dict(weights))

@@ -87,29 +87,89 @@ def test_one_vector_per_token_and_one_for_the_message(featurizer) -> None:
     assert sequence.features.shape == (12, DIMENSIONS)
     assert sentence.features.shape == (1, DIMENSIONS)
     assert np.isclose(np.linalg.norm(sentence.features), 1.0, atol=1e-5)
-    spans = [(a, b) for a, b, _ in message.get(SENTENCES_KEY)]
-    assert spans == [(0, 22), (24, 52)]
+    readings = message.get(SENTENCES_KEY)
+    assert readings.spans == [(0, 22), (24, 52)]
+    assert readings.sentences.shape == readings.frozen.shape == (2, DIMENSIONS)
+    # Untuned, the features are the pretrained encoder's own vectors, under both names.
+    assert np.allclose(readings.sentences, readings.frozen)
+    _, pretrained = message.get_dense_features(TEXT, ["minilm_pretrained"])
+    assert np.array_equal(pretrained.features, sentence.features)
     assert SENTENCES_KEY not in message.as_dict(only_output_properties=True)
 
 
-def test_training_examples_get_features_but_keep_no_sentence_vectors(featurizer) -> None:
+def test_training_examples_get_features_and_readings(featurizer) -> None:
     messages = tokenized(["hi there", "i need space"])
     featurizer.process_training_data(TrainingData(training_examples=messages))
     assert all(m.get_dense_features(TEXT, ["minilm"])[1] is not None for m in messages)
-    assert all(m.get(SENTENCES_KEY) is None for m in messages)
+    assert [m.get(SENTENCES_KEY).spans for m in messages] == [[(0, 8)], [(0, 12)]]
+    # Rasa fingerprints training messages: the readings hash their vectors.
+    first, second = (m.get(SENTENCES_KEY).fingerprint() for m in messages)
+    assert first != second
+    assert first == featurizer_readings(featurizer, "hi there").fingerprint()
 
 
-@pytest.fixture(scope="module")
-def analyser(featurizer, tmp_path_factory) -> SentenceAnalyser:
+def featurizer_readings(featurizer, text: str):
+    (message,) = tokenized([text])
+    featurizer.process([message])
+    return message.get(SENTENCES_KEY)
+
+
+def labelled(pairs: dict) -> TrainingData:
     examples = []
-    for label, texts in {**TRAINING, **QUESTIONS}.items():
+    for label, texts in pairs.items():
         intent, _, key = label.partition("/")
         for message in tokenized(texts):
             message.set("intent", intent)
             if key:
                 message.set("intent_response_key", label)
             examples.append(message)
-    data = TrainingData(training_examples=examples)
+    return TrainingData(training_examples=examples)
+
+
+def test_training_fine_tunes_the_top_layers_and_loading_serves_them(tmp_path) -> None:
+    config = {**SentenceFeaturizer.get_default_config(), "alias": "minilm", "tune_epochs": 1}
+    storage, resource = LocalModelStorage(tmp_path), Resource("minilm")
+    untrained = SentenceFeaturizer.create(config, storage, resource, CONTEXT)
+    assert untrained.train(labelled({**TRAINING, **QUESTIONS})) == resource
+    with storage.read_from(resource) as folder:
+        with np.load(folder / "tuned_layers.npz") as stored:
+            assert sorted({name.split(".")[2] for name in stored.files}) == ["4", "5"]
+    loaded = SentenceFeaturizer.load(config, storage, resource, CONTEXT)
+    tuned = featurizer_readings(loaded, "we had a great weekend. now i just want to be alone")
+    plain = featurizer_readings(untrained, "we had a great weekend. now i just want to be alone")
+    assert tuned.spans == plain.spans
+    assert np.allclose(tuned.frozen, plain.frozen, atol=1e-5)  # the bank's vectors: unchanged
+    assert not np.allclose(tuned.sentences, plain.sentences, atol=1e-3)  # the features: tuned
+    assert np.allclose(np.linalg.norm(tuned.sentences, axis=1), 1.0, atol=1e-5)
+    # DIET reads the pretrained features (minilm_pretrained), the selector the tuned ones.
+    messages = tokenized(["i need space after our trip"] * 2)
+    loaded.process(messages[:1])
+    untrained.process(messages[1:])
+    (_, tuned_features), (_, plain_features) = (
+        m.get_dense_features(TEXT, ["minilm"]) for m in messages)
+    (_, tuned_pretrained), (_, plain_pretrained) = (
+        m.get_dense_features(TEXT, ["minilm_pretrained"]) for m in messages)
+    assert np.allclose(tuned_pretrained.features, plain_pretrained.features, atol=1e-5)
+    assert not np.allclose(tuned_features.features, plain_features.features, atol=1e-3)
+
+
+def test_no_tuned_layers_keeps_the_pretrained_encoder(tmp_path) -> None:
+    config = {**SentenceFeaturizer.get_default_config(), "alias": "minilm", "tune_layers": 0}
+    storage, resource = LocalModelStorage(tmp_path), Resource("minilm")
+    SentenceFeaturizer.create(config, storage, resource, CONTEXT).train(labelled(TRAINING))
+    loaded = SentenceFeaturizer.load(config, storage, resource, CONTEXT)
+    readings = featurizer_readings(loaded, "i need space after our trip")
+    assert np.array_equal(readings.sentences, readings.frozen)
+
+
+def test_a_tuned_layer_count_the_model_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="tune_layers"):
+        SentenceFeaturizer.validate_config({"tune_layers": 7})
+
+
+@pytest.fixture(scope="module")
+def analyser(featurizer, tmp_path_factory) -> SentenceAnalyser:
+    data = labelled({**TRAINING, **QUESTIONS})
     featurizer.process_training_data(data)
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     resource = Resource("sentence_analyser")
@@ -212,3 +272,21 @@ def test_a_changed_crisis_bank_changes_the_fingerprint(tmp_path, monkeypatch) ->
     bank.write_text("a line that is not in the real bank\n")
     monkeypatch.setattr(module, "CRISIS_FILE", bank)
     assert SentenceAnalyser.fingerprint_addon({}) not in (None, before)
+
+
+def test_crisis_is_decided_on_the_pretrained_vectors(featurizer, analyser) -> None:
+    """The crisis layers read ``Readings.frozen``; the fine-tuned vectors cannot add or hide one."""
+    from dataclasses import replace
+
+    crisis = parsed(featurizer, "we had a nice dinner. honestly i dont want to be alive anymore.",
+                    "share_experience")
+    calm = parsed(featurizer, "we had a nice dinner. then we watched a film together.",
+                  "share_experience")
+    crisis_readings, calm_readings = crisis.get(SENTENCES_KEY), calm.get(SENTENCES_KEY)
+    crisis.set(SENTENCES_KEY, replace(crisis_readings, sentences=calm_readings.sentences))
+    calm.set(SENTENCES_KEY, replace(calm_readings, sentences=crisis_readings.sentences))
+    analyser.process([crisis, calm])
+    assert crisis.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert crisis.get(CRISIS_MARKER_KEY)
+    assert calm.get(CRISIS_MARKER_KEY) is None
+    assert calm.get("intent")["name"] != "crisis"
