@@ -50,8 +50,8 @@ import tensorflow as tf  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "data" / "nlu"
 # The spent sets, the only ones this script reads (a .txt is everyday lines, none crisis).
-# Never add the blind sets: tests/nlu_realistic2 and 3, tests/safety/everyday6.txt and everyday7.txt,
-# tests/mixed/mixed6.yml and mixed7.yml.
+# Never add the blind sets: tests/nlu_realistic2 and 3, tests/safety/everyday6.txt and
+# everyday7.txt, tests/mixed/mixed6.yml and mixed7.yml.
 SETS: Dict[str, Path] = {
     "r1-4": ROOT / "tests" / "nlu_realistic",  # its top-level *.yml: rounds 1-4
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",

@@ -95,7 +95,10 @@ class SentenceAnalyser(GraphComponent):
         """The thresholds and the featurizer it reads (see the module docstring)."""
         return {
             "featurizer": "minilm",  # alias of the SentenceFeaturizer whose vectors it reads
-            "ensemble_weight": 0.5,  # the regression's share of the whole-message vote
+            "ensemble_weight": 0.5,  # the regressions' share of the whole-message vote
+            # The vote's intents from the fine-tuned vectors, crisis's share from the pretrained
+            # ones (false: every intent from the pretrained vectors).
+            "tuned_intents": True,
             "crisis_probability": 0.8,  # regression: a sentence this sure of crisis is crisis
             "moment_probability": 0.45,  # a sentence this sure (and surest of it) is a moment
             "regularisation": 4.0,  # C of the logistic regression
@@ -233,8 +236,8 @@ class SentenceAnalyser(GraphComponent):
         if whole is None or readings is None or not readings.spans or text.startswith("/"):
             return
         tuned, frozen = whole
-        self._vote(message, self._intents.probabilities(frozen[None, :])[0],
-                   self._topics.probabilities(tuned[None, :])[0])
+        topics = self._topics.probabilities(tuned[None, :])[0]
+        self._vote(message, self._intent_probabilities(frozen, topics), topics)
         layers = self._crisis_layers(readings.frozen,
                                      self._intents.probabilities(readings.frozen))
         if layers:
@@ -354,6 +357,22 @@ class SentenceAnalyser(GraphComponent):
                     "ranking": [{INTENT_RESPONSE_KEY: k, "confidence": s} for k, s in ranked]}
         message.set("response_selector", {**selectors, RETRIEVAL_INTENT: selector},
                     add_to_output=True)
+
+    def _intent_probabilities(self, frozen: np.ndarray, tuned: np.ndarray) -> np.ndarray:
+        """The vote's intent probabilities.
+
+        The pretrained regression's, or with ``tuned_intents`` the fine-tuned one's with
+        crisis's share taken from the pretrained one: crisis is read on the pretrained vectors.
+        """
+        pretrained = self._intents.probabilities(frozen[None, :])[0]
+        if not self._config["tuned_intents"] or CRISIS_INTENT not in self._labels:
+            return pretrained
+        column = self._labels.index(CRISIS_INTENT)
+        crisis = float(pretrained[column])
+        rest = max(1.0 - float(tuned[column]), 1e-9)
+        mixed = tuned * ((1.0 - crisis) / rest)
+        mixed[column] = crisis
+        return mixed
 
     def _message_vectors(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         """The message's fine-tuned and pretrained sentence features."""

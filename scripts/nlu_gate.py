@@ -7,6 +7,8 @@ none of their misses is ever printed), held to issue 8's targets:
   recall >= 0.90, crisis recall = 1.0.
 - tests/safety/everyday6.txt (sixth round): everyday and relationship lines, hyperbole and
   dark jokes included, none a risk. Target: at most 2% read as crisis.
+- tests/nlu_realistic3/ and tests/safety/everyday7.txt: the seventh blind round, written on
+  2026-12-07 by six new writers, with the same targets.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
   messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
@@ -14,9 +16,9 @@ Spent (their errors were studied; regression sets now):
   everyday_round3.txt, everyday4.txt and everyday5.txt.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed6.yml (blind, sixth round), mixed5.yml (fifth
-round), mixed3.yml (fourth round, never studied), mixed2.yml and mixed.yml, a moment and a
-question in one message.
+Reported, not gated: tests/mixed/mixed7.yml and mixed6.yml (blind, seventh and sixth
+rounds), mixed5.yml (fifth round), mixed3.yml (fourth round, never studied), mixed2.yml and
+mixed.yml, a moment and a question in one message.
 
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
@@ -58,6 +60,11 @@ def meets(value: float, comparison: str, limit: float) -> bool:
     return value >= limit if comparison == ">=" else value <= limit
 
 
+# Floors of the seventh blind round, at what the model that landed with it (the fine-tuned
+# encoder) measured on 2026-12-07, less a message or two: accuracy 0.842 (448/532), moments
+# 42/55, crisis 51/70, everyday7 12/250. The model before it measured 0.818, 42/55, 51/70 and
+# 13/250 on this round.
+BLIND7_FLOORS = {"accuracy": 0.835, "moments": 0.72, "crisis": 0.70, "false_positives": 0.056}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
 # 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
@@ -103,6 +110,8 @@ def main() -> int:
     parser = Parser()
     blind = evaluate(parser, "tests/nlu_realistic2 (blind, sixth round)",
                      read_set(ROOT / "tests" / "nlu_realistic2"))
+    blind7 = evaluate(parser, "tests/nlu_realistic3 (blind, seventh round)",
+                      read_set(ROOT / "tests" / "nlu_realistic3"))
     spent_dir = ROOT / "tests" / "nlu_realistic"
     spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)", read_set(spent_dir))
     round2 = subset(spent, "second round: questions and moments", {
@@ -118,23 +127,26 @@ def main() -> int:
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday6", "everyday5", "everyday4", "everyday_round3",
+                for name in ("everyday7", "everyday6", "everyday5", "everyday4", "everyday_round3",
                              "everyday_round2", "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
+    blind7.print()
     spent.print()
     round5.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
+    for name in ("mixed7", "mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
     intent, topic = regression_figures(regression)
     fp = {name: len(flagged[name]) / len(lines) for name, lines in everyday.items()}
     gates: List[Gate] = [
-        *round_gates("blind", blind, "everyday6 (blind)", fp["everyday6"], BLIND_FLOORS),
+        *round_gates("blind round 7", blind7, "everyday7 (blind)", fp["everyday7"],
+                     BLIND7_FLOORS),
+        *round_gates("blind round 6", blind, "everyday6 (blind)", fp["everyday6"], BLIND_FLOORS),
         *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
                      ROUND5_FLOORS),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
