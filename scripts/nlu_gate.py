@@ -61,9 +61,9 @@ def meets(value: float, comparison: str, limit: float) -> bool:
 
 
 # Floors of the seventh blind round, at what the model that landed with it (the fine-tuned
-# encoder) measured on 2026-12-07, less a message or two: accuracy 0.842 (448/532), moments
-# 42/55, crisis 51/70, everyday7 12/250. The model before it measured 0.818, 42/55, 51/70 and
-# 13/250 on this round.
+# encoder) measured on 2026-12-07, less a message or two: accuracy 0.841 (451/536), moments
+# 42/55, crisis 51/70, everyday7 12/250. The model before it measured 0.817 (438/536), 42/55,
+# 51/70 and 13/250 on this round.
 BLIND7_FLOORS = {"accuracy": 0.835, "moments": 0.72, "crisis": 0.70, "false_positives": 0.056}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
