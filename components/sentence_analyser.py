@@ -47,6 +47,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.model_files import read_arrays, write_arrays
 from components.safety_net import CRISIS_INTENT, force_intent
 from components.sentence_featurizer import (
     SENTENCES_KEY,
@@ -60,6 +61,7 @@ from pause.crisis_bank import CRISIS_FILE, CrisisBank, bank_lines
 from pause.encoder import DIMENSIONS
 from pause.signals import nearest_signal
 
+WEIGHTS_FILE = "weights.npz"
 MOMENT_INTENT = "share_experience"
 MOMENT_KEY = "pause_moment"
 QUESTION_KEY = "pause_question"
@@ -189,10 +191,10 @@ class SentenceAnalyser(GraphComponent):
         self._topics = _Regression.of(fitted[1])
         self._exemplars = np.stack(exemplars) if exemplars else np.zeros((0, 384), np.float32)
         self._signals = signals
+        write_arrays(self._storage, self._resource, WEIGHTS_FILE, {
+            **self._intents.arrays("intent"), **self._topics.arrays("topic"),
+            "signal_vectors": self._exemplars, **self._bank.arrays()})
         with self._storage.write_to(self._resource) as folder:
-            np.savez(folder / "weights.npz", **self._intents.arrays("intent"),
-                     **self._topics.arrays("topic"), signal_vectors=self._exemplars,
-                     **self._bank.arrays())
             (folder / "labels.json").write_text(
                 json.dumps({"labels": self._labels, "signals": self._signals}))
         return self._resource
@@ -207,13 +209,11 @@ class SentenceAnalyser(GraphComponent):
         **kwargs: Any,
     ) -> SentenceAnalyser:
         """Loads the regression and the bank vectors stored by ``train``."""
-        try:
-            with model_storage.read_from(resource) as folder:
-                with np.load(folder / "weights.npz") as stored:
-                    weights = {name: stored[name] for name in stored.files}
-                names = json.loads((folder / "labels.json").read_text())
-        except (ValueError, FileNotFoundError):  # nothing was trained (too few intents)
+        weights = read_arrays(model_storage, resource, WEIGHTS_FILE)
+        if weights is None:  # nothing was trained (too few intents)
             return cls(config, model_storage, resource)
+        with model_storage.read_from(resource) as folder:
+            names = json.loads((folder / "labels.json").read_text())
         return cls(config, model_storage, resource, weights, names["labels"], names["signals"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -47,6 +47,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.model_files import read_arrays, write_arrays
 from pause.encoder import DIMENSIONS, Encoded, SentenceEncoder, shared_encoder, tuned_encoder
 from pause.encoder_tuning import Settings
 from pause.sentences import split_sentences
@@ -151,8 +152,7 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
             seed=int(self._config["random_seed"])))
         logger.info("Fine-tuned the encoder's top %d layers on %d examples in %.0f s.",
                     layers, len(pairs), time.perf_counter() - started)
-        with self._storage.write_to(self._resource) as folder:
-            np.savez(folder / WEIGHTS_FILE, **weights)
+        write_arrays(self._storage, self._resource, WEIGHTS_FILE, weights)
         return self._resource
 
     @classmethod
@@ -165,14 +165,9 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
         **kwargs: Any,
     ) -> SentenceFeaturizer:
         """The featurizer with the tuned layers ``train`` stored, or the pretrained encoder."""
-        try:
-            with model_storage.read_from(resource) as folder:
-                with np.load(folder / WEIGHTS_FILE) as stored:
-                    weights = {name: stored[name] for name in stored.files}
-        except (ValueError, FileNotFoundError):  # nothing tuned (tune_layers: 0)
-            return cls(config, execution_context.node_name, model_storage, resource)
+        weights = read_arrays(model_storage, resource, WEIGHTS_FILE)  # none: tune_layers 0
         return cls(config, execution_context.node_name, model_storage, resource,
-                   tuned_encoder(weights))
+                   tuned_encoder(weights) if weights else None)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Adds the features and the readings to every training example."""
@@ -195,13 +190,14 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
         encoded = iter(self._encoder.encode(texts))
         for message, found in zip(messages, spans, strict=True):
             parts = [(a, b, next(encoded)) for a, b in found]
-            sequence, sentence = _features(message, parts, frozen=False)
-            self.add_features_to_message(sequence, sentence, TEXT, message)
-            sequence, sentence = _features(message, parts, frozen=True)
-            for kind, matrix in ((FEATURE_TYPE_SEQUENCE, sequence),
-                                 (FEATURE_TYPE_SENTENCE, sentence)):
-                message.add_features(
-                    Features(matrix, kind, TEXT, pretrained_name(self._identifier)))
+            items = [item for _, _, item in parts if len(item.pieces)]
+            hits = _token_pieces(message, parts)  # the same for both sets of features
+            for origin, pieces in ((self._identifier, [item.pieces for item in items]),
+                                   (pretrained_name(self._identifier),
+                                    [item.frozen_pieces for item in items])):
+                for kind, matrix in zip((FEATURE_TYPE_SEQUENCE, FEATURE_TYPE_SENTENCE),
+                                        _features(pieces, hits), strict=True):
+                    message.add_features(Features(matrix, kind, TEXT, origin))
             message.set(SENTENCES_KEY, Readings(
                 spans=list(found),
                 sentences=_rows([item.sentence for _, _, item in parts]),
@@ -219,35 +215,32 @@ def _rows(vectors: List[np.ndarray]) -> np.ndarray:
     return np.stack(vectors) if vectors else np.zeros((0, DIMENSIONS), np.float32)
 
 
-def _unit_mean(pieces: List[np.ndarray]) -> np.ndarray:
-    """The unit mean of every word piece of every sentence (a message's sentence vector)."""
-    matrix = np.concatenate([p for p in pieces if len(p)] or [np.zeros((0, DIMENSIONS))])
-    mean = matrix.mean(0) if len(matrix) else np.zeros(DIMENSIONS, np.float32)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-
-
-def _features(
-    message: Message, parts: List[Tuple[int, int, Encoded]], frozen: bool
-) -> Tuple[np.ndarray, np.ndarray]:
-    """(tokens, 384) token vectors and the (1, 384) message vector (pretrained: ``frozen``)."""
-    pieces: List[np.ndarray] = [item.frozen_pieces if frozen else item.pieces
-                                for _, _, item in parts if len(item.pieces)]
+def _token_pieces(message: Message, parts: List[Tuple[int, int, Encoded]]) -> List[List[int]]:
+    """For each Rasa token, the indices of the word pieces that overlap it."""
     spans: List[Tuple[int, int]] = [
         (start + a, start + b) for start, _, item in parts for a, b in item.spans
     ]
-    matrix = np.concatenate(pieces) if pieces else np.zeros((0, DIMENSIONS), np.float32)
-    unit = _unit_mean(pieces)
-    tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    rows: List[np.ndarray] = []
+    found: List[List[int]] = []
     cursor = 0
-    for token in tokens:
+    for token in message.get(TOKENS_NAMES[TEXT]) or []:
         while cursor < len(spans) and spans[cursor][1] <= token.start:
             cursor += 1
-        hits: List[int] = []
-        index: Optional[int] = cursor
-        while index is not None and index < len(spans) and spans[index][0] < token.end:
-            hits.append(index)
-            index += 1
-        rows.append(matrix[hits].mean(0) if hits else unit)
+        end = cursor
+        while end < len(spans) and spans[end][0] < token.end:
+            end += 1
+        found.append(list(range(cursor, end)))
+    return found
+
+
+def _features(pieces: List[np.ndarray], hits: List[List[int]]) -> Tuple[np.ndarray, np.ndarray]:
+    """(tokens, 384) token vectors and the (1, 384) message vector.
+
+    A token's vector is the mean of its word pieces (``hits``); the message's is the unit mean
+    of all of them, which also stands for a token no piece overlaps.
+    """
+    matrix = np.concatenate(pieces) if pieces else np.zeros((0, DIMENSIONS), np.float32)
+    mean = matrix.mean(0) if len(matrix) else np.zeros(DIMENSIONS, np.float32)
+    unit = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    rows = [matrix[found].mean(0) if found else unit for found in hits]
     sequence = np.stack(rows) if rows else np.zeros((0, DIMENSIONS), np.float32)
     return sequence.astype(np.float32), unit[None, :].astype(np.float32)
