@@ -183,13 +183,8 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
         return messages
 
     def _featurize(self, messages: List[Message]) -> None:
-        spans = [split_sentences(m.get(TEXT)) for m in messages]
-        texts = [
-            m.get(TEXT)[a:b] for m, found in zip(messages, spans, strict=True) for a, b in found
-        ]
-        encoded = iter(self._encoder.encode(texts))
-        for message, found in zip(messages, spans, strict=True):
-            parts = [(a, b, next(encoded)) for a, b in found]
+        for message, parts in zip(messages, _read(self._encoder, [m.get(TEXT) for m in messages]),
+                                  strict=True):
             items = [item for _, _, item in parts if len(item.pieces)]
             hits = _token_pieces(message, parts)  # the same for both sets of features
             for origin, pieces in ((self._identifier, [item.pieces for item in items]),
@@ -198,12 +193,40 @@ class SentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc,
                 for kind, matrix in zip((FEATURE_TYPE_SEQUENCE, FEATURE_TYPE_SENTENCE),
                                         _features(pieces, hits), strict=True):
                     message.add_features(Features(matrix, kind, TEXT, origin))
-            message.set(SENTENCES_KEY, Readings(
-                spans=list(found),
-                sentences=_rows([item.sentence for _, _, item in parts]),
-                frozen=_rows([item.frozen for _, _, item in parts]),
-                encoder=self._encoder,
-            ))
+            message.set(SENTENCES_KEY, _readings(parts, self._encoder))
+
+
+def read_texts(encoder: SentenceEncoder, texts: List[str]) -> List[Tuple[Readings, np.ndarray]]:
+    """What the featurizer gives a message, for texts that are not Rasa messages.
+
+    For each text, its ``Readings`` and its (2, 384) message vectors, fine-tuned then
+    pretrained: the same as the sentence features (components that read extra examples, such
+    as the crisis reader, see them as they see a message).
+    """
+    found: List[Tuple[Readings, np.ndarray]] = []
+    for parts in _read(encoder, texts):
+        items = [item for _, _, item in parts if len(item.pieces)]
+        vectors = [_features([getattr(item, kind) for item in items], [])[1][0]
+                   for kind in ("pieces", "frozen_pieces")]
+        found.append((_readings(parts, encoder), np.stack(vectors)))
+    return found
+
+
+def _readings(parts: List[Tuple[int, int, Encoded]], encoder: SentenceEncoder) -> Readings:
+    return Readings(
+        spans=[(a, b) for a, b, _ in parts],
+        sentences=_rows([item.sentence for _, _, item in parts]),
+        frozen=_rows([item.frozen for _, _, item in parts]),
+        encoder=encoder,
+    )
+
+
+def _read(encoder: SentenceEncoder, texts: List[str]) -> List[List[Tuple[int, int, Encoded]]]:
+    """Each text's sentences (``pause.sentences``) with their spans, encoded in one batch."""
+    spans = [split_sentences(text) for text in texts]
+    encoded = iter(encoder.encode([text[a:b] for text, found in zip(texts, spans, strict=True)
+                                   for a, b in found]))
+    return [[(a, b, next(encoded)) for a, b in found] for found in spans]
 
 
 def pretrained_name(name: str) -> str:

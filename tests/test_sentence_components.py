@@ -290,3 +290,17 @@ def test_crisis_is_decided_on_the_pretrained_vectors(featurizer, analyser) -> No
     assert crisis.get(CRISIS_MARKER_KEY)
     assert calm.get(CRISIS_MARKER_KEY) is None
     assert calm.get("intent")["name"] != "crisis"
+
+
+def test_read_texts_gives_what_the_featurizer_gives_a_message(featurizer) -> None:
+    from components.sentence_featurizer import read_texts
+
+    text = "we had a great weekend. now i just want to be alone, and i dont know why"
+    (message,) = tokenized([text])
+    featurizer.process([message])
+    ((readings, vectors),) = read_texts(featurizer._encoder, [text])
+    assert readings.spans == message.get(SENTENCES_KEY).spans
+    assert np.array_equal(readings.frozen, message.get(SENTENCES_KEY).frozen)
+    for row, origin in zip(vectors, ("minilm", "minilm_pretrained"), strict=True):
+        _, sentence = message.get_dense_features(TEXT, [origin])
+        assert np.allclose(row, sentence.features[0], atol=1e-6)
