@@ -10,6 +10,7 @@ from typing import Dict, List
 import pytest
 import yaml
 
+from pause.crisis_reader import read_examples
 from pause.domain import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +110,7 @@ BLIND = examples(ROOT / "tests" / "nlu_realistic2")  # the blind set the gate ho
 BLIND7 = examples(ROOT / "tests" / "nlu_realistic3")  # the seventh blind round, gated too
 SPENT = examples(ROOT / "tests" / "nlu_realistic")  # blind rounds 1-4, spent, regression sets
 ROUND5 = examples(ROOT / "tests" / "nlu_realistic" / "round5")  # the fifth round, spent
+STUDY8 = examples(ROOT / "tests" / "nlu_realistic" / "study8")  # the crisis reader's study set
 DEV = examples(ROOT / "benchmarks" / "data" / "dev")
 
 
@@ -122,7 +124,7 @@ EVERYDAY = lines("everyday6.txt")
 EVERYDAY7 = lines("everyday7.txt")
 EVERYDAY_SPENT = [line for name in ("everyday.txt", "everyday_regression.txt",
                                     "everyday_round2.txt", "everyday_round3.txt",
-                                    "everyday4.txt", "everyday5.txt")
+                                    "everyday4.txt", "everyday5.txt", "everyday_study8.txt")
                   for line in lines(name)]
 MIXED = [item["text"] for name in ("mixed.yml", "mixed2.yml", "mixed3.yml", "mixed5.yml",
                                               "mixed6.yml", "mixed7.yml")
@@ -131,8 +133,10 @@ MIXED = [item["text"] for name in ("mixed.yml", "mixed2.yml", "mixed3.yml", "mix
 
 def test_the_blind_sets_are_kept_out_of_training() -> None:
     training = {normal(text) for texts in TRAIN.values() for text in texts}
+    training |= {normal(text) for texts in read_examples() for text in texts}  # crisis reader
     held_out = [t for texts in [*BLIND.values(), *BLIND7.values(), *SPENT.values(),
-                                *ROUND5.values(), *DEV.values()] for t in texts]
+                                *ROUND5.values(), *STUDY8.values(), *DEV.values()]
+                for t in texts]
     held_out += EVERYDAY + EVERYDAY7 + EVERYDAY_SPENT + MIXED
     assert [text for text in held_out if normal(text) in training] == []
 
