@@ -3,7 +3,8 @@
 For each model (each in its own process, so that memory is its own):
 - intent+topic accuracy, and per-label precision and recall, on every labelled set:
   tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu_realistic/round5 (spent),
-  tests/nlu (first set, regression) and
+  tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
+  regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
   also tests/nlu_realistic2 and tests/nlu_realistic3, the sixth and seventh blind rounds.
   Compare designs without `--blind`:
@@ -42,11 +43,13 @@ SETS = {
     "blind7": ROOT / "tests" / "nlu_realistic3",
     "spent": ROOT / "tests" / "nlu_realistic",
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
+    "study8": ROOT / "tests" / "nlu_realistic" / "study8",
     "regression": ROOT / "tests" / "nlu",
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
-DESIGN_SETS = "spent,round5,regression,dev"
+DESIGN_SETS = "spent,round5,study8,regression,dev"
 EVERYDAY = {"everyday7 (blind)": "everyday7", "everyday6 (blind)": "everyday6",
+            "everyday_study8 (spent)": "everyday_study8",
             "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
             "everyday_round3 (spent)": "everyday_round3",

@@ -14,6 +14,8 @@ Spent (their errors were studied; regression sets now):
   messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
   (the fifth round), tests/safety/everyday.txt, everyday_regression.txt, everyday_round2.txt,
   everyday_round3.txt, everyday4.txt and everyday5.txt.
+- tests/nlu_realistic/study8/ and tests/safety/everyday_study8.txt: the crisis reader's study
+  set (crisis messages and everyday lines), written to be studied.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
 Reported, not gated: tests/mixed/mixed7.yml and mixed6.yml (blind, seventh and sixth
@@ -63,13 +65,15 @@ def meets(value: float, comparison: str, limit: float) -> bool:
 # Floors of the seventh blind round, at what the model that landed with it (the fine-tuned
 # encoder) measured on 2026-12-07, less a message or two: accuracy 0.841 (451/536), moments
 # 42/55, crisis 51/70, everyday7 12/250. The model before it measured 0.817 (438/536), 42/55,
-# 51/70 and 13/250 on this round.
-BLIND7_FLOORS = {"accuracy": 0.835, "moments": 0.72, "crisis": 0.70, "false_positives": 0.056}
+# 51/70 and 13/250 on this round. Raised with the crisis reader (measured once, the same day):
+# accuracy 0.851 (456/536), crisis 56/70, everyday7 still 12/250.
+BLIND7_FLOORS = {"accuracy": 0.845, "moments": 0.72, "crisis": 0.785, "false_positives": 0.056}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
 # 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
-# measured 0.886 but broke everyday_round2's floor, 16/249, so it did not land.)
-BLIND_FLOORS = {"accuracy": 0.855, "moments": 0.70, "crisis": 0.885, "false_positives": 0.044}
+# measured 0.886 but broke everyday_round2's floor, 16/249, so it did not land.) Crisis raised
+# with the crisis reader (2026-12-07, measured once): 65/70, everyday6 still 9/250.
+BLIND_FLOORS = {"accuracy": 0.855, "moments": 0.70, "crisis": 0.914, "false_positives": 0.044}
 # The fifth round's floors while it was blind (the model it landed with measured accuracy
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
@@ -81,6 +85,10 @@ ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_pos
 # questions and moments, third-round crisis and everyday lines). Spent now, they keep them
 # as regression gates, so no floor got lower when the sets moved.
 EARLIER_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_positives": 0.093}
+# The crisis reader's study set, studied from the start, at what the model that landed with
+# the reader measured on 2026-12-07, less a message: crisis 101/130 (0.777), everyday_study8
+# 11/300. The model before the reader measured 97/130 and 11/300.
+STUDY8_FLOORS = {"crisis": 0.765, "false_positives": 0.04}
 
 
 def subset(report: Report, name: str, texts: set) -> Report:
@@ -124,16 +132,20 @@ def main() -> int:
         for text, _ in read_set(spent_dir / name)})
     round5 = evaluate(parser, "tests/nlu_realistic/round5 (fifth round, spent)",
                       read_set(spent_dir / "round5"))
+    study8 = evaluate(parser, "tests/nlu_realistic/study8 (crisis reader's study set, spent)",
+                      read_set(spent_dir / "study8"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday7", "everyday6", "everyday5", "everyday4", "everyday_round3",
-                             "everyday_round2", "everyday", "everyday_regression")}
+                for name in ("everyday7", "everyday6", "everyday_study8", "everyday5", "everyday4",
+                             "everyday_round3", "everyday_round2", "everyday",
+                             "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     blind7.print()
     spent.print()
     round5.print()
+    study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
@@ -150,6 +162,10 @@ def main() -> int:
         *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
                      ROUND5_FLOORS),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
+        ("study8 (spent): crisis recall", study8.recall(CRISIS), ">=", STUDY8_FLOORS["crisis"],
+         1.0),
+        ("everyday_study8 (spent): crisis false positives", fp["everyday_study8"], "<=",
+         STUDY8_FLOORS["false_positives"], 0.02),
         *round_gates("spent round 4", round4, "everyday4 (spent)", fp["everyday4"],
                      ROUND4_FLOORS),
         ("spent round 2: intent+topic accuracy", round2.accuracy, ">=",
