@@ -13,7 +13,8 @@ messages as crisis more often (README, "Fine-tuning the encoder"). At inference:
 2. **Crisis, sentence by sentence** (``pause.crisis_bank``): a sentence the intent regression
    reads as crisis, or one close to the project's own bank of crisis sentences and not
    closer to any training example that is not crisis, makes the whole message crisis.
-   Either layer alone is enough, as are the SafetyNet's patterns at the end of the pipeline.
+   Either layer alone is enough, as are the crisis reader after this component
+   (``components.crisis_reader``) and the SafetyNet's patterns at the end of the pipeline.
 3. **A moment inside a story.** When the message is a question, a sentence that is not a
    question and that the topic regression reads as a described moment is marked
    (``pause_moment`` in the parse output) so that the answer can reflect the moment too. When
