@@ -28,7 +28,7 @@ from components.sentence_featurizer import (
     SENTENCES_KEY,
     Readings,
     SentenceFeaturizer,
-    pretrained_name,
+    message_vectors,
     read_texts,
 )
 from pause.crisis_bank import CRISIS_FILE, bank_lines
@@ -148,14 +148,8 @@ class CrisisReaderComponent(GraphComponent):
     def _rows(self, message: Message) -> Optional[np.ndarray]:
         """The message's features then each sentence's (training), or None before the encoder."""
         readings: Optional[Readings] = message.get(SENTENCES_KEY)
-        if readings is None:
+        vectors = message_vectors(message, self._config["featurizer"])
+        if readings is None or vectors is None:
             return None
-        name = self._config["featurizer"]
-        vectors = []
-        for origin in (pretrained_name(name), name):
-            _, sentence = message.get_dense_features(TEXT, [origin])
-            if sentence is None:
-                return None
-            vectors.append(np.asarray(sentence.features, np.float32).reshape(-1))
-        return np.vstack([features(vectors[0], vectors[1]),
-                          features(readings.frozen, readings.sentences)])
+        tuned, frozen = vectors
+        return np.vstack([features(frozen, tuned), features(readings.frozen, readings.sentences)])

@@ -54,7 +54,7 @@ from components.sentence_featurizer import (
     SENTENCES_KEY,
     Readings,
     SentenceFeaturizer,
-    pretrained_name,
+    message_vectors,
 )
 from components.signal_extractor import ENTITY_NAME as SIGNAL_ENTITY
 from components.signal_extractor import detect_signal
@@ -377,14 +377,7 @@ class SentenceAnalyser(GraphComponent):
 
     def _message_vectors(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         """The message's fine-tuned and pretrained sentence features."""
-        name = self._config["featurizer"]
-        found = []
-        for origin in (name, pretrained_name(name)):
-            _, sentence = message.get_dense_features(TEXT, [origin])
-            if sentence is None:
-                return None
-            found.append(np.asarray(sentence.features, dtype=np.float32).reshape(-1))
-        return found[0], found[1]
+        return message_vectors(message, self._config["featurizer"])
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,20 @@ def _read(encoder: SentenceEncoder, texts: List[str]) -> List[List[Tuple[int, in
     return [[(a, b, next(encoded)) for a, b in found] for found in spans]
 
 
+def message_vectors(message: Message, name: str) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """The message's (384,) sentence features from featurizer ``name``: fine-tuned, pretrained.
+
+    None before the featurizer ran.
+    """
+    found = []
+    for origin in (name, pretrained_name(name)):
+        _, sentence = message.get_dense_features(TEXT, [origin])
+        if sentence is None:
+            return None
+        found.append(np.asarray(sentence.features, dtype=np.float32).reshape(-1))
+    return found[0], found[1]
+
+
 def pretrained_name(name: str) -> str:
     """The name the pretrained encoder's features carry, beside the featurizer's own."""
     return f"{name}_pretrained"
