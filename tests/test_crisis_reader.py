@@ -166,3 +166,22 @@ def test_subnormal_weights_are_set_to_zero() -> None:
     assert reader.hidden_weights.tolist() == [[0.0, 1.0]]
     assert reader.output_weights.tolist() == [1.0, 0.0]
     assert reader.hidden_weights.dtype == np.float32
+
+
+def test_training_sets_subnormal_weights_to_zero_after_every_epoch() -> None:
+    """The hook into sklearn's loop is called once an epoch (it would go quiet if sklearn
+    renamed the method), and the weights it leaves have no subnormal values."""
+    seen = []
+
+    class Watched(reader_module._network_class()):  # type: ignore[misc]
+        def _update_no_improvement_count(self, *args: object) -> None:
+            self.coefs_[0][0, 0] = np.finfo(np.float32).tiny / 4  # a subnormal weight
+            super()._update_no_improvement_count(*args)
+            seen.append(float(self.coefs_[0][0, 0]))
+
+    crisis, safe = separable(1)
+    network = Watched(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with pytest.warns(Warning):  # five epochs do not converge
+        network.fit(np.vstack([crisis, safe]), np.r_[np.ones(40), np.zeros(40)])
+    assert seen == [0.0] * 5
+    assert network.n_iter_ == 5
