@@ -49,7 +49,7 @@ class CrisisReaderComponent(GraphComponent):
         """The featurizer it reads, the decision threshold and the network's settings."""
         return {
             "featurizer": "minilm",  # alias of the SentenceFeaturizer whose vectors it reads
-            "threshold": 0.95,
+            "threshold": 0.9,
             "hidden": 256,
             "regularisation": 0.1,
             "random_seed": 2024,
