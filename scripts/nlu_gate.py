@@ -66,14 +66,18 @@ def meets(value: float, comparison: str, limit: float) -> bool:
 # encoder) measured on 2026-12-07, less a message or two: accuracy 0.841 (451/536), moments
 # 42/55, crisis 51/70, everyday7 12/250. The model before it measured 0.817 (438/536), 42/55,
 # 51/70 and 13/250 on this round. Raised with the crisis reader (measured once, the same day):
-# accuracy 0.851 (456/536), crisis 56/70, everyday7 still 12/250.
-BLIND7_FLOORS = {"accuracy": 0.845, "moments": 0.72, "crisis": 0.785, "false_positives": 0.056}
+# accuracy 0.851 (456/536), crisis 56/70, everyday7 still 12/250. Raised with the training
+# data of 2026-12-07's third session (measured once): accuracy 0.866 (464/536), moments 51/55,
+# crisis 60/70, everyday7 10/250.
+BLIND7_FLOORS = {"accuracy": 0.861, "moments": 0.909, "crisis": 0.842, "false_positives": 0.044}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
 # 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
 # measured 0.886 but broke everyday_round2's floor, 16/249, so it did not land.) Crisis raised
-# with the crisis reader (2026-12-07, measured once): 65/70, everyday6 still 9/250.
-BLIND_FLOORS = {"accuracy": 0.855, "moments": 0.70, "crisis": 0.914, "false_positives": 0.044}
+# with the crisis reader (2026-12-07, measured once): 65/70, everyday6 still 9/250. Raised with
+# the training data of 2026-12-07's third session (measured once): accuracy 0.903 (492/545),
+# moments 51/55, crisis still 65/70, everyday6 8/250.
+BLIND_FLOORS = {"accuracy": 0.899, "moments": 0.909, "crisis": 0.914, "false_positives": 0.036}
 # The fifth round's floors while it was blind (the model it landed with measured accuracy
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
@@ -87,8 +91,10 @@ ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_pos
 EARLIER_FLOORS = {"accuracy": 0.885, "moments": 0.90, "crisis": 0.81, "false_positives": 0.093}
 # The crisis reader's study set, studied from the start, at what the model that landed with
 # the reader measured on 2026-12-07, less a message: crisis 101/130 (0.777), everyday_study8
-# 11/300. The model before the reader measured 97/130 and 11/300.
-STUDY8_FLOORS = {"crisis": 0.765, "false_positives": 0.04}
+# 11/300. The model before the reader measured 97/130 and 11/300. Crisis raised with the
+# training data of 2026-12-07's third session and the reader's threshold 0.9: 105/130, and
+# everyday_study8 12/300 (on its floor).
+STUDY8_FLOORS = {"crisis": 0.80, "false_positives": 0.04}
 
 
 def subset(report: Report, name: str, texts: set) -> Report:
