@@ -121,7 +121,7 @@ def _network_class() -> type:
     """The MLPClassifier of sklearn, with subnormal weights set to zero after each epoch.
 
     Regularisation drives many weights towards zero; left as float32 subnormals they made each
-    later epoch about ten times slower (the network took 150 s to train, now about 20 s, with
+    later epoch about ten times slower (the network took 151-154 s to train, now about 20 s, with
     the same decisions on every study and spent set). sklearn has no per-epoch callback, so
     this hooks the method its Adam loop calls once at the end of every epoch (sklearn 1.1.3 is
     pinned in constraints.txt; ``tests/test_crisis_reader.py`` checks the hook is still called).

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from sklearn.exceptions import ConvergenceWarning
 
 import pause.crisis_reader as reader_module
 from components.crisis_reader import CrisisReaderComponent
@@ -181,7 +182,10 @@ def test_training_sets_subnormal_weights_to_zero_after_every_epoch() -> None:
 
     crisis, safe = separable(1)
     network = Watched(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
-    with pytest.warns(Warning):  # five epochs do not converge
+    with pytest.warns(ConvergenceWarning):  # five epochs do not converge
         network.fit(np.vstack([crisis, safe]), np.r_[np.ones(40), np.zeros(40)])
     assert seen == [0.0] * 5
     assert network.n_iter_ == 5
+    tiny = np.finfo(np.float32).tiny
+    assert not any(((np.abs(w) < tiny) & (w != 0)).any()
+                   for w in (*network.coefs_, *network.intercepts_))
