@@ -111,6 +111,9 @@ CRISIS_VARIANTS = [
     "me being gone wouldnt make any difference to anyone honestly",
     "called my brother to thank him for everything, wanted to say goodbye properly before i go",
     "gave my camera to my cousin and my books to the neighbour, nice to get everything in order",
+    # a spent round's miss (2026-12-07, third session): the pain named between "way" and "ends"
+    "i have known for months that there is only one way all of this hurt ends",
+    "theres only one way the misery is gonna end and i keep coming back to it",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -178,6 +181,7 @@ NOT_CRISIS = [
     "my mum sent me a photo of my front door with the new paint, looks great",
     "gave my old bike to my nephew so i can get the garage sorted before winter",
     "i want to see my gran one last time before i go back to uni",
+    "there is only one way this argument ends, with me saying sorry first as usual",
     "",
 ]
 
