@@ -17,6 +17,7 @@ RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
 SUGGESTIONS = 3
 EXERCISE_PAYLOAD = "/start_exercise"
 SIGNALS = set(SIGNAL_LABELS)
+CRISIS_INTENT = "crisis"
 #: Set by the SentenceAnalyser on a described moment that also asks something.
 QUESTION_KEY = "pause_question"
 
@@ -72,8 +73,22 @@ def suggestion_buttons(
     return buttons
 
 
+def closest_intent(tracker: Tracker) -> Optional[str]:
+    """The intent the classifiers ranked first for the latest message, the fallback aside."""
+    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
+        if entry.get("name") and entry.get("name") != "nlu_fallback":
+            return str(entry["name"])
+    return None
+
+
 def suggest(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
-    """Offer the closest topics, the exercise, and a way out ("something else")."""
+    """Offer the closest topics, the exercise, and a way out ("something else").
+
+    When the closest intent was crisis, but too unsure to be taken (the FallbackClassifier
+    took the message), where to find help comes first: a crisis is never swallowed silently.
+    """
+    if closest_intent(tracker) == CRISIS_INTENT:
+        dispatcher.utter_message(response="utter_safety_check")
     buttons = suggestion_buttons(tracker, domain)
     exercise = button_titles(domain).get(EXERCISE_PAYLOAD)
     if exercise and all(b["payload"] != EXERCISE_PAYLOAD for b in buttons):

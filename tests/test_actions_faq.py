@@ -136,6 +136,47 @@ async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> 
     assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
+async def test_a_fallback_whose_closest_intent_was_crisis_gives_help_first(
+    dispatcher, domain
+) -> None:
+    tracker = make_tracker(
+        "deleting my accounts one by one and leaving my passwords for my brother",
+        "nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.45},
+            {"name": "crisis", "confidence": 0.41},
+            {"name": "start_exercise", "confidence": 0.3},
+        ],
+    )
+    assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
+    buttons = [
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+    assert dispatcher.messages == [
+        message("utter_safety_check"),
+        message("utter_suggest_topics", buttons=buttons),
+    ]
+
+
+async def test_a_fallback_with_crisis_only_second_gives_no_help_line(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "long week, just tired",
+        "nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.45},
+            {"name": "start_exercise", "confidence": 0.3},
+            {"name": "crisis", "confidence": 0.2},
+        ],
+    )
+    assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
+    buttons = [
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+    assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
+
+
 def test_every_topic_has_a_title_and_follow_ups(domain) -> None:
     titles = button_titles(domain)
     for topic, nexts in FOLLOW_UPS.items():
