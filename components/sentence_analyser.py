@@ -160,7 +160,7 @@ class SentenceAnalyser(GraphComponent):
         exemplars, signals = [], []
         readings: Optional[Readings] = None
         for message in training_data.intent_examples:
-            vectors = self._message_vectors(message)
+            vectors = message_vectors(message, self._config["featurizer"])
             label = message.get(INTENT_RESPONSE_KEY) or message.get(INTENT)
             readings = message.get(SENTENCES_KEY) or readings
             if vectors is not None and label:
@@ -233,7 +233,7 @@ class SentenceAnalyser(GraphComponent):
     def _process_one(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         readings: Optional[Readings] = message.get(SENTENCES_KEY)
-        whole = self._message_vectors(message)
+        whole = message_vectors(message, self._config["featurizer"])
         if whole is None or readings is None or not readings.spans or text.startswith("/"):
             return
         tuned, frozen = whole
@@ -374,10 +374,6 @@ class SentenceAnalyser(GraphComponent):
         mixed = tuned * ((1.0 - crisis) / rest)
         mixed[column] = crisis
         return mixed
-
-    def _message_vectors(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-        """The message's fine-tuned and pretrained sentence features."""
-        return message_vectors(message, self._config["featurizer"])
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def _network_class() -> type:
     class FlushingMLPClassifier(MLPClassifier):  # type: ignore[misc]
         def _update_no_improvement_count(self, *args: object) -> None:
             for weights in (*self.coefs_, *self.intercepts_):
-                weights[np.abs(weights) < np.finfo(weights.dtype).tiny] = 0.0  # in place
+                _zero_subnormals(weights)
             super()._update_no_improvement_count(*args)
 
     return FlushingMLPClassifier
@@ -144,8 +144,13 @@ def _flushed(weights: np.ndarray) -> np.ndarray:
     made one product 25 times slower (1.5 against 0.06 ms for 8 sentences), for a difference of
     1e-38 in the scores.
     """
-    weights = np.asarray(weights, dtype=np.float32)
-    return np.where(np.abs(weights) < np.finfo(np.float32).tiny, 0.0, weights).astype(np.float32)
+    return _zero_subnormals(np.array(weights, dtype=np.float32))
+
+
+def _zero_subnormals(weights: np.ndarray) -> np.ndarray:
+    """Sets the subnormal values of a float array to zero, in place (the optimiser holds it)."""
+    weights[np.abs(weights) < np.finfo(weights.dtype).tiny] = 0.0
+    return weights
 
 
 def features(frozen: np.ndarray, tuned: np.ndarray) -> np.ndarray:

@@ -136,16 +136,21 @@ async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> 
     assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
-async def test_a_fallback_whose_closest_intent_was_crisis_gives_help_first(
-    dispatcher, domain
+@pytest.mark.parametrize(
+    ("second", "third", "help_first"),
+    [("crisis", "start_exercise", True), ("start_exercise", "crisis", False)],
+    ids=["crisis first: help first", "crisis second: no help line"],
+)
+async def test_a_fallback_gives_help_first_when_its_closest_intent_was_crisis(
+    dispatcher, domain, second: str, third: str, help_first: bool
 ) -> None:
     tracker = make_tracker(
         "deleting my accounts one by one and leaving my passwords for my brother",
         "nlu_fallback",
         intent_ranking=[
             {"name": "nlu_fallback", "confidence": 0.45},
-            {"name": "crisis", "confidence": 0.41},
-            {"name": "start_exercise", "confidence": 0.3},
+            {"name": second, "confidence": 0.41},
+            {"name": third, "confidence": 0.3},
         ],
     )
     assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
@@ -153,28 +158,10 @@ async def test_a_fallback_whose_closest_intent_was_crisis_gives_help_first(
         {"title": "Try the pause exercise", "payload": "/start_exercise"},
         {"title": "Something else", "payload": "/out_of_scope"},
     ]
-    assert dispatcher.messages == [
-        message("utter_safety_check"),
-        message("utter_suggest_topics", buttons=buttons),
-    ]
-
-
-async def test_a_fallback_with_crisis_only_second_gives_no_help_line(dispatcher, domain) -> None:
-    tracker = make_tracker(
-        "long week, just tired",
-        "nlu_fallback",
-        intent_ranking=[
-            {"name": "nlu_fallback", "confidence": 0.45},
-            {"name": "start_exercise", "confidence": 0.3},
-            {"name": "crisis", "confidence": 0.2},
-        ],
+    suggestions = message("utter_suggest_topics", buttons=buttons)
+    assert dispatcher.messages == (
+        [message("utter_safety_check"), suggestions] if help_first else [suggestions]
     )
-    assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
-    buttons = [
-        {"title": "Try the pause exercise", "payload": "/start_exercise"},
-        {"title": "Something else", "payload": "/out_of_scope"},
-    ]
-    assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
 def test_every_topic_has_a_title_and_follow_ups(domain) -> None:
