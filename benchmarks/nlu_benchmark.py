@@ -6,7 +6,8 @@ For each model (each in its own process, so that memory is its own):
   tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
   regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also tests/nlu_realistic2 and tests/nlu_realistic3, the sixth and seventh blind rounds.
+  also tests/nlu_realistic2, tests/nlu_realistic3 and tests/nlu_realistic4, the sixth, seventh
+  and eighth blind rounds.
   Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "blind": ROOT / "tests" / "nlu_realistic2",
     "blind7": ROOT / "tests" / "nlu_realistic3",
+    "blind8": ROOT / "tests" / "nlu_realistic4",
     "spent": ROOT / "tests" / "nlu_realistic",
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
     "study8": ROOT / "tests" / "nlu_realistic" / "study8",
@@ -48,7 +50,8 @@ SETS = {
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
 DESIGN_SETS = "spent,round5,study8,regression,dev"
-EVERYDAY = {"everyday7 (blind)": "everyday7", "everyday6 (blind)": "everyday6",
+EVERYDAY = {"everyday8 (blind)": "everyday8", "everyday7 (blind)": "everyday7",
+            "everyday6 (blind)": "everyday6",
             "everyday_study8 (spent)": "everyday_study8",
             "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
@@ -56,7 +59,8 @@ EVERYDAY = {"everyday7 (blind)": "everyday7", "everyday6 (blind)": "everyday6",
             "everyday_round2 (spent)": "everyday_round2",
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
-MIXED = {"mixed7 (blind)": "mixed7", "mixed6 (blind)": "mixed6", "mixed5": "mixed5",
+MIXED = {"mixed8 (blind)": "mixed8", "mixed7 (blind)": "mixed7", "mixed6 (blind)": "mixed6",
+         "mixed5": "mixed5",
          "mixed3": "mixed3", "mixed2": "mixed2",
          "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"
@@ -148,11 +152,12 @@ def main() -> int:
     parser.add_argument("--sets", default=DESIGN_SETS, help="comma-separated, of: "
                         + ", ".join(SETS))
     parser.add_argument("--blind", action="store_true",
-                        help="add the sixth and seventh blind rounds (before/after figures only)")
+                        help="add the sixth, seventh and eighth blind rounds "
+                        "(before/after figures only)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.blind:
-        args.sets = "blind,blind7," + args.sets
+        args.sets = "blind,blind7,blind8," + args.sets
     if args.one:
         print(json.dumps(measure(args.one, args.runs, args.sets.split(","))))
         return 0
