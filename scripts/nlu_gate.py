@@ -9,6 +9,8 @@ none of their misses is ever printed), held to issue 8's targets:
   dark jokes included, none a risk. Target: at most 2% read as crisis.
 - tests/nlu_realistic3/ and tests/safety/everyday7.txt: the seventh blind round, written on
   2026-12-07 by six new writers, with the same targets.
+- tests/nlu_realistic4/ and tests/safety/everyday8.txt: the eighth blind round, written on
+  2026-12-07 (fourth session) by six more new writers, with the same targets.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
   messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
@@ -18,9 +20,9 @@ Spent (their errors were studied; regression sets now):
   set (crisis messages and everyday lines), written to be studied.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed7.yml and mixed6.yml (blind, seventh and sixth
-rounds), mixed5.yml (fifth round), mixed3.yml (fourth round, never studied), mixed2.yml and
-mixed.yml, a moment and a question in one message.
+Reported, not gated: tests/mixed/mixed8.yml, mixed7.yml and mixed6.yml (blind, eighth,
+seventh and sixth rounds), mixed5.yml (fifth round), mixed3.yml (fourth round, never
+studied), mixed2.yml and mixed.yml, a moment and a question in one message.
 
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
@@ -70,6 +72,12 @@ def meets(value: float, comparison: str, limit: float) -> bool:
 # data of 2026-12-07's third session (measured once): accuracy 0.866 (464/536), moments 51/55,
 # crisis 60/70, everyday7 10/250.
 BLIND7_FLOORS = {"accuracy": 0.861, "moments": 0.909, "crisis": 0.842, "false_positives": 0.044}
+# Floors of the eighth blind round, at what the model it landed with (f97840e's, unchanged)
+# measured on 2026-12-07 (fourth session), less a message: accuracy 0.875 (477/545), moments
+# 52/55, crisis 62/70, everyday8 10/245. A candidate measured in the same run (more crisis
+# reader examples, threshold 0.87) gave the same on this round but lost crises on rounds 6 and
+# 7, and did not land (README, "Latest").
+BLIND8_FLOORS = {"accuracy": 0.873, "moments": 0.927, "crisis": 0.871, "false_positives": 0.045}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
 # 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
@@ -126,6 +134,8 @@ def main() -> int:
                      read_set(ROOT / "tests" / "nlu_realistic2"))
     blind7 = evaluate(parser, "tests/nlu_realistic3 (blind, seventh round)",
                       read_set(ROOT / "tests" / "nlu_realistic3"))
+    blind8 = evaluate(parser, "tests/nlu_realistic4 (blind, eighth round)",
+                      read_set(ROOT / "tests" / "nlu_realistic4"))
     spent_dir = ROOT / "tests" / "nlu_realistic"
     spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)", read_set(spent_dir))
     round2 = subset(spent, "second round: questions and moments", {
@@ -143,25 +153,28 @@ def main() -> int:
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday7", "everyday6", "everyday_study8", "everyday5", "everyday4",
-                             "everyday_round3", "everyday_round2", "everyday",
+                for name in ("everyday8", "everyday7", "everyday6", "everyday_study8", "everyday5",
+                             "everyday4", "everyday_round3", "everyday_round2", "everyday",
                              "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     blind.print()  # its misses are not printed: reading them would spend the set
     blind7.print()
+    blind8.print()
     spent.print()
     round5.print()
     study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed7", "mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
+    for name in ("mixed8", "mixed7", "mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
     intent, topic = regression_figures(regression)
     fp = {name: len(flagged[name]) / len(lines) for name, lines in everyday.items()}
     gates: List[Gate] = [
+        *round_gates("blind round 8", blind8, "everyday8 (blind)", fp["everyday8"],
+                     BLIND8_FLOORS),
         *round_gates("blind round 7", blind7, "everyday7 (blind)", fp["everyday7"],
                      BLIND7_FLOORS),
         *round_gates("blind round 6", blind, "everyday6 (blind)", fp["everyday6"], BLIND_FLOORS),
