@@ -6,8 +6,8 @@ For each model (each in its own process, so that memory is its own):
   tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
   regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also tests/nlu_realistic2, tests/nlu_realistic3 and tests/nlu_realistic4, the sixth, seventh
-  and eighth blind rounds.
+  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2, 3 and 4,
+  the sixth, seventh and eighth).
   Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
 - crisis false positives on the everyday sets, and the mixed messages (the same split);
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from scripts.nlu_eval import (
+    BLIND_ROUNDS,
     Parser,
     evaluate,
     false_positives,
@@ -40,9 +41,7 @@ from scripts.nlu_eval import (
 ROOT = Path(__file__).resolve().parent.parent
 
 SETS = {
-    "blind": ROOT / "tests" / "nlu_realistic2",
-    "blind7": ROOT / "tests" / "nlu_realistic3",
-    "blind8": ROOT / "tests" / "nlu_realistic4",
+    **{f"blind{n}": ROOT / "tests" / folder for n, (folder, _, _) in BLIND_ROUNDS.items()},
     "spent": ROOT / "tests" / "nlu_realistic",
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
     "study8": ROOT / "tests" / "nlu_realistic" / "study8",
@@ -50,8 +49,7 @@ SETS = {
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
 DESIGN_SETS = "spent,round5,study8,regression,dev"
-EVERYDAY = {"everyday8 (blind)": "everyday8", "everyday7 (blind)": "everyday7",
-            "everyday6 (blind)": "everyday6",
+EVERYDAY = {**{f"{name} (blind)": name for _, name, _ in BLIND_ROUNDS.values()},
             "everyday_study8 (spent)": "everyday_study8",
             "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
@@ -59,7 +57,7 @@ EVERYDAY = {"everyday8 (blind)": "everyday8", "everyday7 (blind)": "everyday7",
             "everyday_round2 (spent)": "everyday_round2",
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
-MIXED = {"mixed8 (blind)": "mixed8", "mixed7 (blind)": "mixed7", "mixed6 (blind)": "mixed6",
+MIXED = {**{f"{name} (blind)": name for _, _, name in BLIND_ROUNDS.values()},
          "mixed5": "mixed5",
          "mixed3": "mixed3", "mixed2": "mixed2",
          "mixed": "mixed"}
@@ -89,7 +87,7 @@ def measure(model: Path, runs: int, sets: List[str]) -> Dict[str, Any]:
         if name in sets and path.exists():
             report = evaluate(parser, name, read_set(path))
             result[name] = {"accuracy": report.accuracy, "labels": report.per_label()}
-    blind = "blind" in sets
+    blind = any(name.startswith("blind") for name in sets)
     for title, name in EVERYDAY.items():
         if blind or "blind" not in title:
             lines = read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
@@ -152,12 +150,11 @@ def main() -> int:
     parser.add_argument("--sets", default=DESIGN_SETS, help="comma-separated, of: "
                         + ", ".join(SETS))
     parser.add_argument("--blind", action="store_true",
-                        help="add the sixth, seventh and eighth blind rounds "
-                        "(before/after figures only)")
+                        help="add the blind rounds (before/after figures only)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.blind:
-        args.sets = "blind,blind7,blind8," + args.sets
+        args.sets = ",".join([*(f"blind{n}" for n in BLIND_ROUNDS), args.sets])
     if args.one:
         print(json.dumps(measure(args.one, args.runs, args.sets.split(","))))
         return 0

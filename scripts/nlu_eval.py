@@ -24,6 +24,14 @@ from pause.crisis_bank import bank_lines as read_lines  # noqa: F401  (the same 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "pause.tar.gz"
 CRISIS = "crisis"
+#: The blind rounds, newest first: round -> (its folder under tests/, its everyday lines in
+#: tests/safety/, its mixed messages in tests/mixed/). The gate, the benchmark and the data
+#: tests read them from here, so a new round is one line.
+BLIND_ROUNDS: Dict[int, Tuple[str, str, str]] = {
+    8: ("nlu_realistic4", "everyday8", "mixed8"),
+    7: ("nlu_realistic3", "everyday7", "mixed7"),
+    6: ("nlu_realistic2", "everyday6", "mixed6"),
+}
 MOMENT = "share_experience"
 
 

@@ -36,6 +36,7 @@ import sys
 from typing import Dict, List, Tuple
 
 from scripts.nlu_eval import (
+    BLIND_ROUNDS,
     CRISIS,
     MOMENT,
     ROOT,
@@ -86,6 +87,7 @@ BLIND8_FLOORS = {"accuracy": 0.873, "moments": 0.927, "crisis": 0.871, "false_po
 # the training data of 2026-12-07's third session (measured once): accuracy 0.903 (492/545),
 # moments 51/55, crisis still 65/70, everyday6 8/250.
 BLIND_FLOORS = {"accuracy": 0.899, "moments": 0.909, "crisis": 0.914, "false_positives": 0.036}
+BLIND_ROUND_FLOORS = {8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
 # The fifth round's floors while it was blind (the model it landed with measured accuracy
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
@@ -130,12 +132,9 @@ def round_gates(title: str, report: Report, everyday: str, false_positive: float
 
 def main() -> int:
     parser = Parser()
-    blind = evaluate(parser, "tests/nlu_realistic2 (blind, sixth round)",
-                     read_set(ROOT / "tests" / "nlu_realistic2"))
-    blind7 = evaluate(parser, "tests/nlu_realistic3 (blind, seventh round)",
-                      read_set(ROOT / "tests" / "nlu_realistic3"))
-    blind8 = evaluate(parser, "tests/nlu_realistic4 (blind, eighth round)",
-                      read_set(ROOT / "tests" / "nlu_realistic4"))
+    blinds = {n: evaluate(parser, f"tests/{folder} (blind, round {n})",
+                          read_set(ROOT / "tests" / folder))
+              for n, (folder, _, _) in BLIND_ROUNDS.items()}
     spent_dir = ROOT / "tests" / "nlu_realistic"
     spent = evaluate(parser, "tests/nlu_realistic (rounds 1-4, spent)", read_set(spent_dir))
     round2 = subset(spent, "second round: questions and moments", {
@@ -153,31 +152,29 @@ def main() -> int:
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-                for name in ("everyday8", "everyday7", "everyday6", "everyday_study8", "everyday5",
-                             "everyday4", "everyday_round3", "everyday_round2", "everyday",
-                             "everyday_regression")}
+                for name in (*(everyday for _, everyday, _ in BLIND_ROUNDS.values()),
+                             "everyday_study8", "everyday5", "everyday4", "everyday_round3",
+                             "everyday_round2", "everyday", "everyday_regression")}
     flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
-    blind.print()  # its misses are not printed: reading them would spend the set
-    blind7.print()
-    blind8.print()
+    for report in blinds.values():
+        report.print()  # their misses are not printed: reading them would spend the set
     spent.print()
     round5.print()
     study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
-    for name in ("mixed8", "mixed7", "mixed6", "mixed5", "mixed3", "mixed2", "mixed"):
+    for name in (*(mixed for _, _, mixed in BLIND_ROUNDS.values()),
+                 "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
     intent, topic = regression_figures(regression)
     fp = {name: len(flagged[name]) / len(lines) for name, lines in everyday.items()}
     gates: List[Gate] = [
-        *round_gates("blind round 8", blind8, "everyday8 (blind)", fp["everyday8"],
-                     BLIND8_FLOORS),
-        *round_gates("blind round 7", blind7, "everyday7 (blind)", fp["everyday7"],
-                     BLIND7_FLOORS),
-        *round_gates("blind round 6", blind, "everyday6 (blind)", fp["everyday6"], BLIND_FLOORS),
+        *(gate for n, (_, everyday_name, _) in BLIND_ROUNDS.items()
+          for gate in round_gates(f"blind round {n}", blinds[n], f"{everyday_name} (blind)",
+                                  fp[everyday_name], BLIND_ROUND_FLOORS[n])),
         *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
                      ROUND5_FLOORS),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),

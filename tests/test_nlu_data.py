@@ -12,6 +12,7 @@ import yaml
 
 from pause.crisis_reader import read_examples
 from pause.domain import load_domain
+from scripts.nlu_eval import BLIND_ROUNDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
@@ -106,9 +107,6 @@ def test_nothing_repeats_the_article_word_for_word() -> None:
     assert result.returncode == 0, result.stdout
 
 
-BLIND = examples(ROOT / "tests" / "nlu_realistic2")  # the blind set the gate holds to the targets
-BLIND7 = examples(ROOT / "tests" / "nlu_realistic3")  # the seventh blind round, gated too
-BLIND8 = examples(ROOT / "tests" / "nlu_realistic4")  # the eighth blind round, gated too
 SPENT = examples(ROOT / "tests" / "nlu_realistic")  # blind rounds 1-4, spent, regression sets
 ROUND5 = examples(ROOT / "tests" / "nlu_realistic" / "round5")  # the fifth round, spent
 STUDY8 = examples(ROOT / "tests" / "nlu_realistic" / "study8")  # the crisis reader's study set
@@ -121,33 +119,34 @@ def lines(name: str) -> List[str]:
             if line.strip() and not line.startswith("#")]
 
 
-EVERYDAY = lines("everyday6.txt")
-EVERYDAY7 = lines("everyday7.txt")
-EVERYDAY8 = lines("everyday8.txt")
+# The blind rounds the gate holds to the targets, with their everyday lines (BLIND_ROUNDS).
+BLIND_SETS = [(examples(ROOT / "tests" / folder), lines(f"{everyday}.txt"))
+              for folder, everyday, _ in BLIND_ROUNDS.values()]
 EVERYDAY_SPENT = [line for name in ("everyday.txt", "everyday_regression.txt",
                                     "everyday_round2.txt", "everyday_round3.txt",
                                     "everyday4.txt", "everyday5.txt", "everyday_study8.txt")
                   for line in lines(name)]
-MIXED = [item["text"] for name in ("mixed.yml", "mixed2.yml", "mixed3.yml", "mixed5.yml",
-                                              "mixed6.yml", "mixed7.yml", "mixed8.yml")
-         for item in yaml.safe_load((ROOT / "tests" / "mixed" / name).read_text())]
+MIXED = [item["text"] for name in ("mixed", "mixed2", "mixed3", "mixed5",
+                                   *(mixed for _, _, mixed in BLIND_ROUNDS.values()))
+         for item in yaml.safe_load((ROOT / "tests" / "mixed" / f"{name}.yml").read_text())]
 
 
 def test_the_blind_sets_are_kept_out_of_training() -> None:
     training = {normal(text) for texts in TRAIN.values() for text in texts}
     training |= {normal(text) for texts in read_examples() for text in texts}  # crisis reader
-    held_out = [t for texts in [*BLIND.values(), *BLIND7.values(), *BLIND8.values(),
+    held_out = [t for texts in [*(t for blind, _ in BLIND_SETS for t in blind.values()),
                                 *SPENT.values(), *ROUND5.values(), *STUDY8.values(),
                                 *DEV.values()]
                 for t in texts]
-    held_out += EVERYDAY + EVERYDAY7 + EVERYDAY8 + EVERYDAY_SPENT + MIXED
+    held_out += [line for _, everyday in BLIND_SETS for line in everyday]
+    held_out += EVERYDAY_SPENT + MIXED
     assert [text for text in held_out if normal(text) in training] == []
 
 
 def test_the_blind_set_is_as_large_as_the_issue_asks() -> None:
     spec_keys = [f"faq/{key}" for key in yaml.safe_load(SPEC.read_text())["faq"]] if (
-        SPEC.exists()) else [k for k in BLIND if k.startswith("faq/")]
-    for blind, everyday in ((BLIND, EVERYDAY), (BLIND7, EVERYDAY7), (BLIND8, EVERYDAY8)):
+        SPEC.exists()) else [k for k in BLIND_SETS[0][0] if k.startswith("faq/")]
+    for blind, everyday in BLIND_SETS:
         for label in [*spec_keys, "share_experience", "start_exercise", "out_of_scope"]:
             assert len(blind[label]) >= 15, label
         assert len(blind["crisis"]) >= 60
