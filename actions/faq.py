@@ -7,6 +7,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.safety_check import safety_first
 from actions.steps import misread_answer
 from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload
 from actions.vocabulary import SIGNAL_LABELS
@@ -17,7 +18,6 @@ RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
 SUGGESTIONS = 3
 EXERCISE_PAYLOAD = "/start_exercise"
 SIGNALS = set(SIGNAL_LABELS)
-CRISIS_INTENT = "crisis"
 #: Set by the SentenceAnalyser on a described moment that also asks something.
 QUESTION_KEY = "pause_question"
 
@@ -73,22 +73,14 @@ def suggestion_buttons(
     return buttons
 
 
-def closest_intent(tracker: Tracker) -> Optional[str]:
-    """The intent the classifiers ranked first for the latest message, the fallback aside."""
-    for entry in (tracker.latest_message or {}).get("intent_ranking") or []:
-        if entry.get("name") and entry.get("name") != "nlu_fallback":
-            return str(entry["name"])
-    return None
-
-
 def suggest(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
     """Offer the closest topics, the exercise, and a way out ("something else").
 
-    When the closest intent was crisis, but too unsure to be taken (the FallbackClassifier
-    took the message), where to find help comes first: a crisis is never swallowed silently.
+    When the message scored near crisis (crisis ranked first but too unsure to be taken, and
+    so on: pause/safety_check.py), where to find help comes first: a crisis is never swallowed
+    silently.
     """
-    if closest_intent(tracker) == CRISIS_INTENT:
-        dispatcher.utter_message(response="utter_safety_check")
+    safety_first(tracker, dispatcher)
     buttons = suggestion_buttons(tracker, domain)
     exercise = button_titles(domain).get(EXERCISE_PAYLOAD)
     if exercise and all(b["payload"] != EXERCISE_PAYLOAD for b in buttons):
@@ -128,6 +120,7 @@ class ActionAnswerFaq(Action):
         misread = misread_answer(tracker, dispatcher)
         if misread is not None:  # mid-exercise, a statement that only sounds like a topic
             return misread
+        safety_first(tracker, dispatcher)
         topic, confidence = faq_prediction(tracker)
         signal = described_moment(tracker)
         events: List[EventType] = []

@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.safety_check import safety_first
 from actions.vocabulary import normalize_verdict
 from pause.settings import load_settings
 from pause.steps import CONFIRMED, FORM_NAME, OPTIONAL_STEPS, SKIPPED, SLOTS
@@ -73,6 +74,7 @@ def validate_step(
         # Not an answer: a slot reset (``action_start_exercise`` clears every step) that
         # rasa_sdk hands to the validator like any other recently set slot.
         return {slot: None}
+    safety_first(tracker, dispatcher)  # an answer that scored near crisis: the help line first
     if value == SKIPPED:
         if step in OPTIONAL_STEPS:
             return {slot: SKIPPED}

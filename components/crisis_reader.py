@@ -36,6 +36,8 @@ from pause.crisis_reader import CrisisReader, Example, features, read_examples, 
 
 WEIGHTS_FILE = "crisis_reader.npz"
 LAYER = "reader"
+#: The highest sentence score, for the soft layer after it (components/safety_check.py).
+READER_SCORE_KEY = "crisis_reader_score"
 
 
 @DefaultV1Recipe.register(
@@ -135,8 +137,9 @@ class CrisisReaderComponent(GraphComponent):
             readings: Optional[Readings] = message.get(SENTENCES_KEY)
             if readings is None or not len(readings.spans):
                 continue
-            scores = self._reader.scores(features(readings.frozen, readings.sentences))
-            if float(scores.max()) < float(self._config["threshold"]):
+            score = float(self._reader.scores(features(readings.frozen, readings.sentences)).max())
+            message.set(READER_SCORE_KEY, score)
+            if score < float(self._config["threshold"]):
                 continue
             force_intent(message, CRISIS_INTENT)
             for key in (MOMENT_KEY, QUESTION_KEY):

@@ -1,10 +1,11 @@
-"""Deterministic crisis safety net that runs last in the NLU pipeline.
+"""Deterministic crisis safety net, the last NLU component that decides an intent.
 
 The statistical classifiers can miss a crisis message or rank it below another
 intent. This component re-reads every message with curated regular expressions
 and, on a match, forces the ``crisis`` intent with confidence 1.0, so nothing
 earlier in the pipeline can out-vote it. Messages that do not match are left
-exactly as they were. Everyday hyperbole ("this exam is killing me") is kept out
+exactly as they were. (Only components/safety_check.py runs after it, and never changes the
+intent.) Everyday hyperbole ("this exam is killing me") is kept out
 by narrow context guards; when in doubt, the net fires.
 """
 

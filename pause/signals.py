@@ -52,6 +52,7 @@ def moment_rule(signal: str) -> Dict[str, Any]:
         "steps": [
             {"intent": "share_experience"},
             {"slot_was_set": [{"signal": signal}]},
+            {"action": "action_check_safety"},  # the help line first, when near crisis
             {"action": reflection_response(signal)},
             {"action": "action_offer_answer"},
             {"action": "utter_offer_exercise"},

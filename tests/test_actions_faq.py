@@ -136,22 +136,21 @@ async def test_ask_affirmation_offers_topics_and_intents(dispatcher, domain) -> 
     assert dispatcher.messages == [message("utter_suggest_topics", buttons=buttons)]
 
 
-@pytest.mark.parametrize(
-    ("second", "third", "help_first"),
-    [("crisis", "start_exercise", True), ("start_exercise", "crisis", False)],
-    ids=["crisis first: help first", "crisis second: no help line"],
-)
-async def test_a_fallback_gives_help_first_when_its_closest_intent_was_crisis(
-    dispatcher, domain, second: str, third: str, help_first: bool
+@pytest.mark.parametrize("marked", [True, False],
+                         ids=["near crisis: help first", "not near crisis: no help line"])
+async def test_a_fallback_gives_help_first_when_the_message_scored_near_crisis(
+    dispatcher, domain, marked: bool
 ) -> None:
+    near = {"pause_safety_check": ["closest"]} if marked else {}
     tracker = make_tracker(
         "deleting my accounts one by one and leaving my passwords for my brother",
         "nlu_fallback",
         intent_ranking=[
             {"name": "nlu_fallback", "confidence": 0.45},
-            {"name": second, "confidence": 0.41},
-            {"name": third, "confidence": 0.3},
+            {"name": "crisis", "confidence": 0.41},
+            {"name": "start_exercise", "confidence": 0.3},
         ],
+        **near,
     )
     assert await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain) == []
     buttons = [
@@ -160,7 +159,7 @@ async def test_a_fallback_gives_help_first_when_its_closest_intent_was_crisis(
     ]
     suggestions = message("utter_suggest_topics", buttons=buttons)
     assert dispatcher.messages == (
-        [message("utter_safety_check"), suggestions] if help_first else [suggestions]
+        [message("utter_safety_check"), suggestions] if marked else [suggestions]
     )
 
 

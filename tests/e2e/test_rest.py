@@ -59,6 +59,26 @@ def test_crisis_gets_resources_first(assistant, sender, responses) -> None:
     assert joined(replies).startswith(first_text(responses, "utter_crisis"))
 
 
+# A crisis message of a spent round that no layer makes crisis: the crisis reader scores it
+# 0.825 and the classifiers give crisis 0.44, both past the soft layer's thresholds.
+NEAR_CRISIS = ("my daughter moved back home to look after me. shes 26, she should be out living "
+               "her life. i keep thinking the kindest thing i could do for her is be gone")
+
+
+def test_a_message_near_crisis_gets_the_help_line_before_its_reply(
+    assistant, sender, responses
+) -> None:
+    parsed = assistant.parse(NEAR_CRISIS)
+    assert parsed["intent"]["name"] == "share_experience"
+    assert parsed["pause_safety_check"] == ["reader", "confidence"]
+    replies = assistant.say(sender, NEAR_CRISIS)
+    assert texts(replies)[0] == first_text(responses, "utter_safety_check")
+    events = [e for e in assistant.tracker(f"rest:{sender}")["events"] if e["event"] == "action"]
+    assert [e["name"] for e in events][-5:] == [
+        "action_check_safety", "utter_signal_urge_to_run", "action_offer_answer",
+        "utter_offer_exercise", "action_listen"]
+
+
 def test_greet_introduces_and_offers_a_menu(assistant, sender) -> None:
     replies = assistant.say(sender, "hi")
     assert "Pause" in replies[0]["text"] and len(replies[0]["buttons"]) == 4
