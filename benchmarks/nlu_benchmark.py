@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -86,12 +87,14 @@ def measure(model: Path, runs: int, sets: List[str]) -> Dict[str, Any]:
     for name, path in SETS.items():
         if name in sets and path.exists():
             report = evaluate(parser, name, read_set(path))
-            result[name] = {"accuracy": report.accuracy, "labels": report.per_label()}
+            result[name] = {"accuracy": report.accuracy, "labels": report.per_label(),
+                            "crisis_helped": report.help_recall()}
     blind = any(name.startswith("blind") for name in sets)
     for title, name in EVERYDAY.items():
         if blind or "blind" not in title:
             lines = read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
-            result[title] = {"n": len(lines), "false_positives": false_positives(parser, lines)}
+            crisis, help_line = false_positives(parser, lines)
+            result[title] = {"n": len(lines), "false_positives": crisis, "help_line": help_line}
     for title, name in MIXED.items():
         if blind or "blind" not in title:
             result[title] = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
@@ -120,10 +123,15 @@ def print_side_by_side(results: List[Dict[str, Any]], labels: bool) -> None:
                         f"{r[name]['labels'][label][1]:.3f} / {r[name]['labels'][label][0]:.3f}"
                         for r in results
                     ])
+            if not any(math.isnan(r[name]["crisis_helped"]) for r in results):
+                row("  crisis: resources or help line", [f"{r[name]['crisis_helped']:.3f}"
+                                                         for r in results])
     for title in EVERYDAY:
         if all(title in r for r in results):
             row(f"{title}: read as crisis", [
                 f"{len(r[title]['false_positives'])}/{r[title]['n']}" for r in results])
+            row("  + given the help line", [
+                f"{len(r[title].get('help_line', []))}/{r[title]['n']}" for r in results])
     for title in MIXED:
         if all(title in r for r in results):
             row(f"{title}: moment / right topic", [

@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from pause.crisis_bank import bank_lines as read_lines  # noqa: F401  (the same file format)
+from pause.safety_check import SAFETY_CHECK_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "pause.tar.gz"
@@ -55,6 +56,11 @@ def label_of(parse: Dict[str, Any]) -> str:
         response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response")
         return str((response or {}).get("intent_response_key") or "faq")
     return intent
+
+
+def shows_help(parse: Dict[str, Any]) -> bool:
+    """Whether the reply to a parse gives where to find help: crisis, or the help line first."""
+    return label_of(parse) == CRISIS or bool(parse.get(SAFETY_CHECK_KEY))
 
 
 class Parser:
@@ -95,6 +101,8 @@ class Report:
     gold: List[str] = field(default_factory=list)
     predicted: List[str] = field(default_factory=list)
     texts: List[str] = field(default_factory=list)
+    #: Per message: the reply gives where to find help (crisis, or the help line first).
+    helped: List[bool] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
@@ -106,6 +114,11 @@ class Report:
         """Recall of ``label`` (nan when the set has none)."""
         rows = [p for g, p in zip(self.gold, self.predicted, strict=True) if g == label]
         return sum(p == label for p in rows) / len(rows) if rows else float("nan")
+
+    def help_recall(self, label: str = CRISIS) -> float:
+        """Share of ``label``'s messages whose reply gives where to find help (nan: none)."""
+        rows = [h for g, h in zip(self.gold, self.helped, strict=True) if g == label]
+        return sum(rows) / len(rows) if rows else float("nan")
 
     def per_label(self) -> Dict[str, Tuple[float, float, int]]:
         """Label -> (precision, recall, support)."""
@@ -130,6 +143,9 @@ class Report:
         print(f"  {'label':<40} {'prec':>6} {'recall':>6} {'n':>4}")
         for label, (precision, recall, support) in self.per_label().items():
             print(f"  {label:<40} {precision:>6.3f} {recall:>6.3f} {support:>4}")
+        if CRISIS in self.gold:
+            print(f"  crisis messages given crisis resources or the help line: "
+                  f"{self.help_recall():.3f}")
         for gold, predicted, text in self.errors()[:show_errors]:
             print(f"  miss: {gold:<32} -> {predicted:<32} {text[:60]}")
 
@@ -139,13 +155,23 @@ def evaluate(parser: Parser, name: str, pairs: Iterable[Tuple[str, str]]) -> Rep
     for text, gold in pairs:
         report.texts.append(text)
         report.gold.append(gold)
-        report.predicted.append(label_of(parser.parse(text)))
+        parse = parser.parse(text)
+        report.predicted.append(label_of(parse))
+        report.helped.append(shows_help(parse))
     return report
 
 
-def false_positives(parser: Parser, lines: List[str]) -> List[str]:
-    """The everyday lines that the assistant reads as crisis."""
-    return [line for line in lines if label_of(parser.parse(line)) == CRISIS]
+def false_positives(parser: Parser, lines: List[str]) -> Tuple[List[str], List[str]]:
+    """The everyday lines read as crisis, and those (not crisis) given the help line first."""
+    crisis: List[str] = []
+    help_line: List[str] = []
+    for line in lines:
+        parse = parser.parse(line)
+        if label_of(parse) == CRISIS:
+            crisis.append(line)
+        elif shows_help(parse):
+            help_line.append(line)
+    return crisis, help_line
 
 
 def mixed_results(parser: Parser, path: Path) -> Tuple[int, int, int]:

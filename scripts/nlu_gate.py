@@ -24,6 +24,10 @@ Reported, not gated: tests/mixed/mixed8.yml, mixed7.yml and mixed6.yml (blind, e
 seventh and sixth rounds), mixed5.yml (fifth round), mixed3.yml (fourth round, never
 studied), mixed2.yml and mixed.yml, a moment and a question in one message.
 
+Beside the crisis intent, the gate holds what the person is shown: crisis messages given crisis
+resources or the help line first (the soft layer, components/safety_check.py), and everyday
+lines given the help line without crisis (its price; no target).
+
 Each figure has the issue's target and a floor: the level measured when the set was first
 used, less a message or two. Below a floor the gate fails; between floor and target it
 prints BELOW TARGET (see the README for which targets are not met).
@@ -33,7 +37,7 @@ Reproduce: `make nlu-test`.
 from __future__ import annotations
 
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 from scripts.nlu_eval import (
     BLIND_ROUNDS,
@@ -49,7 +53,7 @@ from scripts.nlu_eval import (
     read_set,
 )
 
-Gate = Tuple[str, float, str, float, float]  # name, value, comparison, floor, target
+Gate = Tuple[str, float, str, float, Optional[float]]  # name, value, comparison, floor, target
 
 
 def regression_figures(report: Report) -> Tuple[float, float]:
@@ -88,6 +92,17 @@ BLIND8_FLOORS = {"accuracy": 0.873, "moments": 0.927, "crisis": 0.871, "false_po
 # moments 51/55, crisis still 65/70, everyday6 8/250.
 BLIND_FLOORS = {"accuracy": 0.899, "moments": 0.909, "crisis": 0.914, "false_positives": 0.036}
 BLIND_ROUND_FLOORS = {8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
+# Crisis messages given crisis resources or the help line, and everyday lines given the help
+# line without crisis, at what the model with the soft layer (components/safety_check.py)
+# measured on 2026-12-07 (fifth session; each blind round measured once with it), less a
+# message: round 8 64/70 and 6/245, round 7 64/70 and 9/250, round 6 68/70 and 11/250, study8
+# 114/130 and 21/300. The crisis intent alone reaches 62, 60, 65 and 106 of those messages.
+HELP_FLOORS: Dict[Union[int, str], Dict[str, float]] = {
+    8: {"crisis": 0.9, "help_line": 0.029},
+    7: {"crisis": 0.9, "help_line": 0.04},
+    6: {"crisis": 0.957, "help_line": 0.048},
+    "study8": {"crisis": 0.869, "help_line": 0.074},
+}
 # The fifth round's floors while it was blind (the model it landed with measured accuracy
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
@@ -130,6 +145,28 @@ def round_gates(title: str, report: Report, everyday: str, false_positive: float
     ]
 
 
+def help_gates(blinds: Dict[int, Report], study8: Report, help_line: Dict[str, int],
+               everyday: Dict[str, List[str]]) -> List[Gate]:
+    """Gates on what the person is shown: where to find help, or the help line for nothing.
+
+    Crisis messages given crisis resources or the help line first (the soft layer,
+    pause/safety_check.py), and everyday lines given the help line without crisis. The issue's
+    crisis target counts the crisis intent alone (the gates above); these count what the
+    person is shown. The help line on an everyday line has no target: it is the soft layer's
+    price, held at its floor.
+    """
+    gates: List[Gate] = []
+    rounds = [(f"blind round {n}", blinds[n], BLIND_ROUNDS[n][1], HELP_FLOORS[n])
+              for n in BLIND_ROUNDS]
+    for title, report, name, floors in [*rounds, ("study8 (spent)", study8, "everyday_study8",
+                                                  HELP_FLOORS["study8"])]:
+        gates.append((f"{title}: crisis resources or help line", report.help_recall(), ">=",
+                      floors["crisis"], 1.0))
+        gates.append((f"{name}: help line, not crisis", help_line[name] / len(everyday[name]),
+                      "<=", floors["help_line"], None))
+    return gates
+
+
 def main() -> int:
     parser = Parser()
     blinds = {n: evaluate(parser, f"tests/{folder} (blind, round {n})",
@@ -155,7 +192,9 @@ def main() -> int:
                 for name in (*(everyday for _, everyday, _ in BLIND_ROUNDS.values()),
                              "everyday_study8", "everyday5", "everyday4", "everyday_round3",
                              "everyday_round2", "everyday", "everyday_regression")}
-    flagged = {name: false_positives(parser, lines) for name, lines in everyday.items()}
+    readings = {name: false_positives(parser, lines) for name, lines in everyday.items()}
+    flagged = {name: crisis for name, (crisis, _) in readings.items()}
+    help_line = {name: len(given) for name, (_, given) in readings.items()}
     for report in blinds.values():
         report.print()  # their misses are not printed: reading them would spend the set
     spent.print()
@@ -163,7 +202,8 @@ def main() -> int:
     study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
-        print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis (lines not printed)")
+        print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis, "
+              f"{help_line[name]} more given the help line (lines not printed)")
     for name in (*(mixed for _, _, mixed in BLIND_ROUNDS.values()),
                  "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
@@ -203,14 +243,16 @@ def main() -> int:
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
     ]
+    gates += help_gates(blinds, study8, help_line, everyday)
     failed = False
     print(f"\n  {'figure':<44} {'value':>7}  {'floor':>7}  {'target':>7}")
     for name, value, comparison, floor, target in gates:
-        above_floor, on_target = (meets(value, comparison, limit) for limit in (floor, target))
+        above_floor = meets(value, comparison, floor)
+        on_target = target is None or meets(value, comparison, target)
         failed |= not above_floor
         verdict = "ok" if on_target else ("BELOW TARGET" if above_floor else "FAILED")
-        print(f"  {name:<44} {value:>7.4f}  {comparison}{floor:>6}  {comparison}{target:>6}  "
-              f"{verdict}")
+        shown = "" if target is None else f"{comparison}{target:>6}"
+        print(f"  {name:<44} {value:>7.4f}  {comparison}{floor:>6}  {shown:>8}  {verdict}")
     return 1 if failed else 0
 
 
