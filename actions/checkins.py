@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.safety_check import safety_first
 from actions.vocabulary import SIGNAL_LABELS
 from pause import repository
 from pause.checkins import (
@@ -226,6 +227,7 @@ class ActionLogCheckin(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Store the outcome (a button's key, or the typed words, encrypted)."""
+        safety_first(tracker, dispatcher)  # typed words that scored near crisis: help first
         outcome, words = outcome_of(tracker.get_slot("checkin_outcome"))
         reset: List[EventType] = [
             SlotSet("checkin_id", None),

@@ -258,7 +258,7 @@ async def test_an_unnamed_moment_is_asked_about_with_the_domains_words(
     assert SlotSet("checkin_noticed", "the urge to pull away") in events
 
 
-async def answer(store, dispatcher, domain, outcome: str) -> List[Any]:  # type: ignore[no-untyped-def]
+async def answer(store, dispatcher, domain, outcome: str, **parse: Any) -> List[Any]:  # type: ignore[no-untyped-def]  # noqa: E501
     checkin_id = claimed_checkin(store)
     store.checkins.mark_sent(checkin_id, ME, FIXED_NOW)
     tracker = make_tracker(
@@ -267,6 +267,7 @@ async def answer(store, dispatcher, domain, outcome: str) -> List[Any]:  # type:
         sender_id=ME,
         channel="telegram",
         slots={"checkin_id": checkin_id, "checkin_outcome": outcome},
+        **parse,
     )
     events = await ActionLogCheckin().run(dispatcher, tracker, domain)
     assert store.checkins.get(checkin_id, ME).status == ANSWERED
@@ -305,6 +306,17 @@ async def test_free_text_is_kept_in_the_persons_words(
     assert dispatcher.messages == [message("utter_checkin_noted")]
     back = store.get(ME, RID)
     assert (back.outcome, back.outcome_words) == ("other", "we went for a walk instead")
+
+
+async def test_words_that_scored_near_crisis_get_the_help_line_first(
+    store, frozen_time, dispatcher, domain
+) -> None:
+    words = "it passed but honestly i keep thinking everyone would be lighter without me"
+    assert await answer(store, dispatcher, domain, words,
+                        pause_safety_check=["reader"]) == RESET
+    assert dispatcher.messages == [message("utter_safety_check"), message("utter_checkin_passed")]
+    back = store.get(ME, RID)
+    assert (back.outcome, back.outcome_words) == ("passed", words)
 
 
 @pytest.mark.parametrize(
