@@ -79,6 +79,23 @@ def test_a_message_near_crisis_gets_the_help_line_before_its_reply(
         "utter_offer_exercise", "action_listen"]
 
 
+# From the first set: "moment" and "question" tie, and the fallback used to take it.
+MOMENT_AND_WHY = ("we had the most perfect date and the next day i felt nothing, "
+                  "why does that happen")
+
+
+def test_a_moment_told_with_its_question_gets_both(assistant, sender) -> None:
+    parsed = assistant.parse(MOMENT_AND_WHY)
+    assert parsed["intent"]["name"] == "faq"
+    assert parsed["pause_moment"] == {"start": 0, "end": len(MOMENT_AND_WHY)}
+    assistant.say(sender, MOMENT_AND_WHY)
+    events = assistant.tracker(f"rest:{sender}")["events"]
+    turn = events[max(i for i, e in enumerate(events) if e["event"] == "user"):]
+    assert [e["metadata"]["utter_action"] for e in turn if e["event"] == "bot"] == [
+        "utter_signal_loss_of_interest", "utter_faq/why_pull_away_when_good",
+        "utter_offer_exercise"]
+
+
 def test_greet_introduces_and_offers_a_menu(assistant, sender) -> None:
     replies = assistant.say(sender, "hi")
     assert "Pause" in replies[0]["text"] and len(replies[0]["buttons"]) == 4
