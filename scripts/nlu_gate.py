@@ -75,14 +75,16 @@ def meets(value: float, comparison: str, limit: float) -> bool:
 # 51/70 and 13/250 on this round. Raised with the crisis reader (measured once, the same day):
 # accuracy 0.851 (456/536), crisis 56/70, everyday7 still 12/250. Raised with the training
 # data of 2026-12-07's third session (measured once): accuracy 0.866 (464/536), moments 51/55,
-# crisis 60/70, everyday7 10/250.
-BLIND7_FLOORS = {"accuracy": 0.861, "moments": 0.909, "crisis": 0.842, "false_positives": 0.044}
+# crisis 60/70, everyday7 10/250. Accuracy raised with the moment-and-question tie read as both
+# (components/mixed_message.py, 2026-12-07 fifth session, measured once): 0.868 (465/536).
+BLIND7_FLOORS = {"accuracy": 0.865, "moments": 0.909, "crisis": 0.842, "false_positives": 0.044}
 # Floors of the eighth blind round, at what the model it landed with (f97840e's, unchanged)
 # measured on 2026-12-07 (fourth session), less a message: accuracy 0.875 (477/545), moments
 # 52/55, crisis 62/70, everyday8 10/245. A candidate measured in the same run (more crisis
 # reader examples, threshold 0.87) gave the same on this round but lost crises on rounds 6 and
-# 7, and did not land (README, "Latest").
-BLIND8_FLOORS = {"accuracy": 0.873, "moments": 0.927, "crisis": 0.871, "false_positives": 0.045}
+# 7, and did not land (README). Accuracy raised with the moment-and-question tie read as both
+# (components/mixed_message.py, 2026-12-07 fifth session, measured once): 0.881 (480/545).
+BLIND8_FLOORS = {"accuracy": 0.878, "moments": 0.927, "crisis": 0.871, "false_positives": 0.045}
 # Floors of the blind sets of the sixth round, at what the model that landed with them
 # measured on 2026-12-02 (third session), less a message or two: accuracy 0.861, moments
 # 40/55, crisis 63/70, everyday6 9/250. (A retrain with 82 more questions told as stories
