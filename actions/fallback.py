@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.faq import suggest
+from actions.safety_check import safety_first
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -20,6 +21,12 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Offer the closest topics and a "something else" button."""
+        """Offer the closest topics and a "something else" button.
+
+        When the message scored near crisis (crisis ranked first but too unsure to be taken,
+        and so on: pause/safety_check.py), where to find help comes first: a crisis is never
+        swallowed silently.
+        """
+        safety_first(tracker, dispatcher)
         suggest(dispatcher, tracker, domain)
         return []

@@ -74,13 +74,7 @@ def suggestion_buttons(
 
 
 def suggest(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
-    """Offer the closest topics, the exercise, and a way out ("something else").
-
-    When the message scored near crisis (crisis ranked first but too unsure to be taken, and
-    so on: pause/safety_check.py), where to find help comes first: a crisis is never swallowed
-    silently.
-    """
-    safety_first(tracker, dispatcher)
+    """Offer the closest topics, the exercise, and a way out ("something else")."""
     buttons = suggestion_buttons(tracker, domain)
     exercise = button_titles(domain).get(EXERCISE_PAYLOAD)
     if exercise and all(b["payload"] != EXERCISE_PAYLOAD for b in buttons):

@@ -1,8 +1,8 @@
 """Reads a moment-and-question tie as both (``pause.mixed_message`` decides).
 
 Runs right after the FallbackClassifier and before the SignalExtractor: a message the fallback
-took only because ``share_experience`` and ``faq`` tied, with a topic the ResponseSelector is
-sure of, becomes ``faq`` with its moment marked (``pause_moment``), so the answer reflects the
+took with ``share_experience`` and ``faq`` ranked first and second, and a topic the
+ResponseSelector is sure of, becomes ``faq`` with its moment marked (``pause_moment``), so the answer reflects the
 moment too. Every other message is left as it was.
 """
 

@@ -136,3 +136,23 @@ def test_it_runs_last_right_after_the_safety_net() -> None:
     config = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yml").read_text())
     names = [step["name"] for step in config["pipeline"]]
     assert names[-2:] == ["components.safety_net.SafetyNet", "components.safety_check.SafetyCheck"]
+
+
+async def test_a_marked_question_the_selector_is_unsure_of_gets_the_help_line_once(
+    dispatcher, domain
+) -> None:
+    tracker = make_tracker(
+        "i keep wondering if it would be easier for everyone if i just wasnt around",
+        "faq",
+        response_selector={"faq": {"response": {"intent_response_key": "faq/cost_to_self",
+                                                "confidence": 0.2}, "ranking": []}},
+        intent_ranking=[{"name": "faq", "confidence": 0.5}],
+        **{SAFETY_CHECK_KEY: ["reader", "confidence"]},
+    )
+    assert await ActionAnswerFaq().run(dispatcher, tracker, domain) == []
+    buttons = [
+        {"title": "Try the pause exercise", "payload": "/start_exercise"},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+    assert dispatcher.messages == [message("utter_safety_check"),
+                                   message("utter_suggest_topics", buttons=buttons)]
