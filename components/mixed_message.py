@@ -2,8 +2,8 @@
 
 Runs right after the FallbackClassifier and before the SignalExtractor: a message the fallback
 took with ``share_experience`` and ``faq`` ranked first and second, and a topic the
-ResponseSelector is sure of, becomes ``faq`` with its moment marked (``pause_moment``), so the answer reflects the
-moment too. Every other message is left as it was.
+ResponseSelector is sure of, becomes ``faq`` with its moment marked (``pause_moment``), so
+the answer reflects the moment too. Every other message is left as it was.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 "We had the best weekend and by Tuesday I didn't want to see him. Why?" is a moment and a
 question at once. The classifiers then rank ``share_experience`` and ``faq`` first and second,
 too close or too unsure for the FallbackClassifier, which takes the message, and the person
-gets topic suggestions instead of either. When the ResponseSelector is sure of the topic, the message
-is a question told with its moment: the answer reflects the moment, answers, and offers the
-pause (``action_answer_faq`` with ``pause_moment``). The threshold was set on the spent sets,
-round 5, dev and the first set (README, "Understanding how people write").
+gets topic suggestions instead of either. When the ResponseSelector is sure of the topic, the
+message is a question told with its moment: the answer reflects the moment, answers, and
+offers the pause (``action_answer_faq`` with ``pause_moment``). The threshold was set on the
+spent sets, round 5, dev and the first set (README, "Understanding how people write").
 """
 
 from __future__ import annotations
