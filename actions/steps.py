@@ -74,7 +74,8 @@ def validate_step(
         # Not an answer: a slot reset (``action_start_exercise`` clears every step) that
         # rasa_sdk hands to the validator like any other recently set slot.
         return {slot: None}
-    safety_first(tracker, dispatcher)  # an answer that scored near crisis: the help line first
+    if value == (tracker.latest_message or {}).get("text"):  # this message is the answer
+        safety_first(tracker, dispatcher)  # and it scored near crisis: the help line first
     if value == SKIPPED:
         if step in OPTIONAL_STEPS:
             return {slot: SKIPPED}

@@ -6,7 +6,8 @@ messages still score: the crisis reader reads a sentence of them as fairly likel
 the classifiers give crisis a real share of their vote. Such a message keeps its intent (a
 moment is still reflected, a question still answered), but the reply opens with the help line
 (``utter_safety_check``: 988, findahelpline.com, the local emergency number). Both thresholds
-were set on the spent and study sets (README, "Safety").
+were set on the design sets: the spent rounds, round 5, study8, dev and the first set (README,
+"Safety").
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
 #: The parse output's key for the reasons a message gets the help line first.
 SAFETY_CHECK_KEY = "pause_safety_check"
+#: The intents whose rules do not open with ``action_check_safety``: crisis gets the resources
+#: themselves, and the question and fallback actions open with the line on their own.
+OWN_REPLY_INTENTS = frozenset({CRISIS_INTENT, FALLBACK_INTENT, "faq", "EXTERNAL_checkin_due"})
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from actions.safety_check import ActionCheckSafety
 from actions.steps import ValidatePauseForm
 from components.crisis_reader import READER_SCORE_KEY
 from components.safety_check import SafetyCheck
-from pause.safety_check import SAFETY_CHECK_KEY, SafetyCheckThresholds, safety_check_reasons
+from pause.mixed_message import TOPIC_CONFIDENCE
+from pause.safety_check import (
+    DEFAULT_THRESHOLDS,
+    OWN_REPLY_INTENTS,
+    SAFETY_CHECK_KEY,
+    SafetyCheckThresholds,
+    safety_check_reasons,
+)
 from tests.conftest import make_tracker, message
 
 
@@ -49,7 +56,7 @@ def test_the_reasons_for_the_help_line(intent: str, entries: list, score: Option
     assert safety_check_reasons(intent, ranking(*entries), score) == expected
 
 
-def test_the_thresholds_are_read_from_the_config() -> None:
+def test_the_component_uses_the_thresholds_it_is_given() -> None:
     strict = SafetyCheckThresholds(reader=0.9, confidence=0.5)
     entries = ranking(("share_experience", 0.5), ("crisis", 0.4))
     assert safety_check_reasons("share_experience", entries, 0.8, strict) == []
@@ -156,3 +163,58 @@ async def test_a_marked_question_the_selector_is_unsure_of_gets_the_help_line_on
     ]
     assert dispatcher.messages == [message("utter_safety_check"),
                                    message("utter_suggest_topics", buttons=buttons)]
+
+
+RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
+
+
+def test_every_rule_that_answers_a_person_opens_with_the_check() -> None:
+    """After a person's message, the rule's first action is action_check_safety.
+
+    Except for crisis (the resources themselves) and the intents whose one action opens with
+    the line itself (OWN_REPLY_INTENTS).
+    """
+    missing = []
+    for path in sorted(RULES.glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text())["rules"]:
+            steps = rule["steps"]
+            for at, step in enumerate(steps):
+                if "intent" not in step or step["intent"] in OWN_REPLY_INTENTS:
+                    continue
+                following = [s for s in steps[at + 1:] if "slot_was_set" not in s]
+                if following and following[0].get("action") != "action_check_safety":
+                    missing.append(rule["rule"])
+    assert missing == []
+
+
+async def test_the_help_line_is_sent_once_a_turn(dispatcher, domain) -> None:
+    sent = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_safety_check"}}
+    tracker = make_tracker(STORY, "stop_exercise", after=[sent], **{SAFETY_CHECK_KEY: ["reader"]})
+    assert await ActionCheckSafety().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages == []
+
+
+async def test_restored_answers_do_not_repeat_the_help_line(dispatcher, domain) -> None:
+    answers = {"pause_noticed": "the urge to run", "pause_before": "she said she loves me",
+               "pause_body": STORY}
+    tracker = make_tracker(STORY, "share_experience", active_loop="pause_form", slots=answers,
+                           **{SAFETY_CHECK_KEY: ["reader"]})
+    validator = ValidatePauseForm()
+    results = [validator.validate_pause_noticed(answers["pause_noticed"], dispatcher, tracker,
+                                                domain),
+               validator.validate_pause_before(answers["pause_before"], dispatcher, tracker,
+                                               domain),
+               validator.validate_pause_body(STORY, dispatcher, tracker, domain)]
+    assert results == [{"pause_noticed": "the urge to run"},
+                       {"pause_before": "she said she loves me"}, {"pause_body": STORY}]
+    assert dispatcher.messages == [message("utter_safety_check")]
+
+
+def test_config_gives_the_documented_thresholds() -> None:
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yml").read_text())
+    steps = {step["name"]: step for step in config["pipeline"]}
+    check = steps["components.safety_check.SafetyCheck"]
+    assert (check["reader_threshold"], check["confidence_threshold"]) == (
+        DEFAULT_THRESHOLDS.reader, DEFAULT_THRESHOLDS.confidence)
+    resolver = steps["components.mixed_message.MixedMessageResolver"]
+    assert resolver["topic_confidence"] == TOPIC_CONFIDENCE
