@@ -12,6 +12,7 @@ from actions.steps import misread_answer
 from actions.topics import FOLLOW_UPS, MOMENT_FOLLOW_UP, button_titles, faq_payload
 from actions.vocabulary import SIGNAL_LABELS
 from pause.responses import response_text
+from pause.steps import FORM_NAME
 
 #: Below this ResponseSelector confidence the assistant suggests topics instead of guessing.
 RETRIEVAL_CONFIDENCE_THRESHOLD = 0.35
@@ -116,7 +117,8 @@ class ActionAnswerFaq(Action):
             return misread
         safety_first(tracker, dispatcher)
         topic, confidence = faq_prediction(tracker)
-        signal = described_moment(tracker)
+        # Mid-exercise the question is answered and the step asked again: no second offer.
+        signal = described_moment(tracker) if tracker.active_loop_name != FORM_NAME else None
         events: List[EventType] = []
         if signal is not None:  # a story that tells a moment and asks a question: both
             dispatcher.utter_message(response=f"utter_signal_{signal}")

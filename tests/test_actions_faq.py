@@ -198,6 +198,22 @@ async def test_a_question_that_also_tells_a_moment_gets_both(dispatcher, domain)
     ]
 
 
+async def test_mid_exercise_a_question_with_a_moment_is_only_answered(dispatcher, domain) -> None:
+    text = "we had the best weekend and now i cant stand her. why do i do this?"
+    tracker = make_tracker(
+        text,
+        "faq",
+        active_loop="pause_form",
+        slots={"requested_slot": "pause_body"},
+        response_selector=selector("why_pull_away_when_good", 0.8),
+        pause_moment={"start": 0, "end": 47},
+        entities=[{"entity": "signal", "value": "irritation"}],
+    )
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_faq/why_pull_away_when_good")]
+    assert events == [SlotSet("last_topic", "why_pull_away_when_good")]
+
+
 async def test_a_moment_without_a_named_signal_is_still_reflected(dispatcher, domain) -> None:
     tracker = make_tracker(
         "things got serious and something in me went cold. is that normal",
