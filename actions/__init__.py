@@ -2,5 +2,6 @@
 
 Thin adapters over the core package ``pause/`` (settings, the reflections repository,
 links, the step table, export rendering): one module per concern, faq, fallback,
-safety, exercise, steps (the form's validation), checkins, reflections, insights.
+safety, safety_check (the help line near crisis), exercise, steps (the form's validation),
+checkins, reflections, insights.
 """

@@ -6,11 +6,13 @@ For each model (each in its own process, so that memory is its own):
   tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
   regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2, 3 and 4,
-  the sixth, seventh and eighth).
+  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2 to 5,
+  the sixth to the ninth); on every set with crisis messages, the share shown crisis resources
+  or the help line (components/safety_check.py);
   Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
-- crisis false positives on the everyday sets, and the mixed messages (the same split);
+- crisis false positives on the everyday sets, and the lines given the help line only; the
+  mixed messages (the same split);
 - parse latency p50/p95 of a 10-word and a 120-word message (median of `--runs` runs);
 - resident memory after loading the model and parsing, and the model file's size.
 Reproduce: `.venv/bin/python -m benchmarks.nlu_benchmark --model models/pause.tar.gz

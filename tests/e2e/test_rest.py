@@ -73,10 +73,18 @@ def test_a_message_near_crisis_gets_the_help_line_before_its_reply(
     assert parsed["pause_safety_check"] == ["reader", "confidence"]
     replies = assistant.say(sender, NEAR_CRISIS)
     assert texts(replies)[0] == first_text(responses, "utter_safety_check")
-    events = [e for e in assistant.tracker(f"rest:{sender}")["events"] if e["event"] == "action"]
-    assert [e["name"] for e in events][-5:] == [
+    turn = this_turn(assistant, sender)
+    assert [e["name"] for e in turn if e["event"] == "action"] == [
         "action_check_safety", "utter_signal_urge_to_run", "action_offer_answer",
         "utter_offer_exercise", "action_listen"]
+    assert [e["metadata"]["utter_action"] for e in turn if e["event"] == "bot"] == [
+        "utter_safety_check", "utter_signal_urge_to_run", "utter_offer_exercise"]
+
+
+def this_turn(assistant, sender: str) -> List[Dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The events from the person's latest message on."""
+    events = assistant.tracker(f"rest:{sender}")["events"]
+    return events[max(i for i, e in enumerate(events) if e["event"] == "user"):]
 
 
 # From the first set: "moment" and "question" tie, and the fallback used to take it.
@@ -89,8 +97,9 @@ def test_a_moment_told_with_its_question_gets_both(assistant, sender) -> None:
     assert parsed["intent"]["name"] == "faq"
     assert parsed["pause_moment"] == {"start": 0, "end": len(MOMENT_AND_WHY)}
     assistant.say(sender, MOMENT_AND_WHY)
-    events = assistant.tracker(f"rest:{sender}")["events"]
-    turn = events[max(i for i, e in enumerate(events) if e["event"] == "user"):]
+    turn = this_turn(assistant, sender)
+    assert [e["name"] for e in turn if e["event"] == "action"] == [
+        "action_answer_faq", "action_listen"]
     assert [e["metadata"]["utter_action"] for e in turn if e["event"] == "bot"] == [
         "utter_signal_loss_of_interest", "utter_faq/why_pull_away_when_good",
         "utter_offer_exercise"]
