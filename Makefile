@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 # import (the rest of pause/ is the product's logic and does not change the model).
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data components -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null) \
 	$(addprefix pause/,encoder.py encoder_graph.py encoder_tuning.py sentences.py crisis_bank.py crisis_reader.py signals.py \
-	  safety_check.py mixed_message.py)
+	  safety_check.py mixed_message.py intents.py)
 
 .PHONY: help setup train run shell test validate lint typecheck unit system-unit nlu-test story-test e2e cluster cluster-test browser bench clean
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -22,8 +19,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.inference_only import InferenceOnlyComponent
 from components.sentence_analyser import MOMENT_KEY, QUESTION_KEY
 from pause.mixed_message import (
     FALLBACK_INTENT,
@@ -39,7 +36,7 @@ SELECTOR_KEY = "response_selector"
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class MixedMessageResolver(GraphComponent):
+class MixedMessageResolver(InferenceOnlyComponent):
     """Turns a fallback between a moment and a question into the question with its moment."""
 
     @staticmethod
@@ -49,16 +46,6 @@ class MixedMessageResolver(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._threshold = float({**self.get_default_config(), **config}["topic_confidence"])
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> MixedMessageResolver:
-        """Creates the component; it has nothing to train."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Returns the training data unchanged."""
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Reads each tie with a sure topic as the question with its moment."""

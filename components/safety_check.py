@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.crisis_reader import READER_SCORE_KEY
+from components.inference_only import InferenceOnlyComponent
 from pause.safety_check import (
     DEFAULT_THRESHOLDS,
     SAFETY_CHECK_KEY,
@@ -29,7 +26,7 @@ from pause.safety_check import (
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class SafetyCheck(GraphComponent):
+class SafetyCheck(InferenceOnlyComponent):
     """Marks the messages whose reply should open with the help line."""
 
     @staticmethod
@@ -43,16 +40,6 @@ class SafetyCheck(GraphComponent):
         self._thresholds = SafetyCheckThresholds(
             reader=float(config["reader_threshold"]),
             confidence=float(config["confidence_threshold"]))
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SafetyCheck:
-        """Creates the component; it has nothing to train."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Returns the training data unchanged."""
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the reasons to every message that should get the help line first."""

@@ -17,10 +17,7 @@ from re import Pattern
 from typing import Any
 
 try:  # Rasa is optional here so that match_crisis runs (and is benchmarked) without it.
-    from rasa.engine.graph import ExecutionContext, GraphComponent
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-    from rasa.engine.storage.resource import Resource
-    from rasa.engine.storage.storage import ModelStorage
     from rasa.shared.nlu.constants import (
         INTENT,
         INTENT_NAME_KEY,
@@ -29,13 +26,15 @@ try:  # Rasa is optional here so that match_crisis runs (and is benchmarked) wit
         TEXT,
     )
     from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.inference_only import InferenceOnlyComponent
 
     RASA_AVAILABLE = True
 except ImportError:  # pragma: no cover
     RASA_AVAILABLE = False
 
-CRISIS_INTENT = "crisis"
+from pause.intents import CRISIS as CRISIS_INTENT
+
 MARKER_KEY = "safety_net"
 _TABLES = Path(__file__).resolve().parent / "safety_tables"
 _WINDOW = 40  # characters either side of a match that its guard looks at
@@ -164,32 +163,18 @@ if RASA_AVAILABLE:
     @DefaultV1Recipe.register(
         [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
     )
-    class SafetyNet(GraphComponent):
+    class SafetyNet(InferenceOnlyComponent):
         """Forces the crisis intent whenever a curated crisis pattern matches."""
 
         def __init__(self, config: dict[str, Any]) -> None:
             """Stores the name of the intent to force (``crisis`` by default)."""
+            super().__init__(config)
             self.intent_name: str = config.get("intent_name", CRISIS_INTENT)
 
         @staticmethod
         def get_default_config() -> dict[str, Any]:
             """Returns the default config: the intent forced on a match."""
             return {"intent_name": CRISIS_INTENT}
-
-        @classmethod
-        def create(
-            cls,
-            config: dict[str, Any],
-            model_storage: ModelStorage,
-            resource: Resource,
-            execution_context: ExecutionContext,
-        ) -> SafetyNet:
-            """Creates the component (see parent class for the full docstring)."""
-            return cls(config)
-
-        def process_training_data(self, training_data: TrainingData) -> TrainingData:
-            """Returns the training data unchanged; the net only acts at inference."""
-            return training_data
 
         def process(self, messages: list[Message]) -> list[Message]:
             """Forces the crisis intent on every message that matches a crisis pattern.

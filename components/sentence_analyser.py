@@ -60,14 +60,14 @@ from components.signal_extractor import ENTITY_NAME as SIGNAL_ENTITY
 from components.signal_extractor import detect_signal
 from pause.crisis_bank import CRISIS_FILE, CrisisBank, bank_lines
 from pause.encoder import DIMENSIONS
+from pause.intents import MOMENT as MOMENT_INTENT
+from pause.intents import QUESTION as RETRIEVAL_INTENT
 from pause.signals import nearest_signal
 
 WEIGHTS_FILE = "weights.npz"
-MOMENT_INTENT = "share_experience"
 MOMENT_KEY = "pause_moment"
 QUESTION_KEY = "pause_question"
 CRISIS_MARKER_KEY = "crisis_layers"
-RETRIEVAL_INTENT = "faq"
 _QUESTION_START = (
     "why", "how", "what", "is ", "are ", "can ", "could ", "do ", "does ", "should ", "will ",
     "would ", "am i", "when ", "where ", "who ", "which ",

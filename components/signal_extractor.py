@@ -38,9 +38,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.safety_net import match_crisis
+from pause.intents import MOMENT as MOMENT_INTENT
 
 ENTITY_NAME = "signal"
-MOMENT_INTENT = "share_experience"
 UNSPECIFIED = "unspecified"
 
 _NOT = r"(?:don'?t|do not|doesn'?t|didn'?t|never|not|won'?t|wouldn'?t|no longer)"

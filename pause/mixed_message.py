@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional, Tuple
 
-FALLBACK_INTENT = "nlu_fallback"
-QUESTION_INTENT = "faq"
-MOMENT_INTENT = "share_experience"
+from pause.intents import FALLBACK as FALLBACK_INTENT
+from pause.intents import MOMENT as MOMENT_INTENT
+from pause.intents import QUESTION as QUESTION_INTENT
+
 #: The ResponseSelector's confidence in its topic at which a tie is read as both.
 TOPIC_CONFIDENCE = 0.6
 

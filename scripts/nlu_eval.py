@@ -19,12 +19,13 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from pause import intents
 from pause.crisis_bank import bank_lines as read_lines  # noqa: F401  (the same file format)
 from pause.safety_check import SAFETY_CHECK_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "pause.tar.gz"
-CRISIS = "crisis"
+CRISIS = intents.CRISIS
 #: The blind rounds, newest first: round -> (its folder under tests/, its everyday lines in
 #: tests/safety/, its mixed messages in tests/mixed/). The gate, the benchmark and the data
 #: tests read them from here, so a new round is one line.
@@ -34,7 +35,7 @@ BLIND_ROUNDS: Dict[int, Tuple[str, str, str]] = {
     7: ("nlu_realistic3", "everyday7", "mixed7"),
     6: ("nlu_realistic2", "everyday6", "mixed6"),
 }
-MOMENT = "share_experience"
+MOMENT = intents.MOMENT
 
 
 def read_set(path: Path) -> List[Tuple[str, str]]:

@@ -7,11 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.mixed_message import MixedMessageResolver
 from pause.mixed_message import moment_span, reads_as_both
@@ -85,14 +81,6 @@ def test_other_fallbacks_are_left_as_they_were() -> None:
     before = [dict(m.data) for m in (unsure, other)]
     MixedMessageResolver({"topic_confidence": 0.6}).process([unsure, other])
     assert [m.data for m in (unsure, other)] == before
-
-
-def test_create_and_training_data_passthrough() -> None:
-    component = MixedMessageResolver.create(
-        {}, LocalModelStorage(Path("unused")), Resource("mixed"),
-        ExecutionContext(GraphSchema({}), "test"))
-    training_data = TrainingData()
-    assert component.process_training_data(training_data) is training_data
 
 
 def test_it_runs_after_the_fallback_and_before_the_signals_are_named() -> None:

@@ -7,11 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa_sdk.events import SlotSet
 
 from actions.faq import ActionAnswerFaq
@@ -93,14 +89,6 @@ def test_the_component_marks_a_near_crisis_message_in_the_output() -> None:
     assert near.get("intent") == {"name": "share_experience", "confidence": 0.7}
     for untouched in (calm, decided, button):
         assert untouched.get(SAFETY_CHECK_KEY) is None
-
-
-def test_create_and_training_data_passthrough() -> None:
-    component = SafetyCheck.create(
-        {}, LocalModelStorage(Path("unused")), Resource("safety_check"),
-        ExecutionContext(GraphSchema({}), "test"))
-    training_data = TrainingData()
-    assert component.process_training_data(training_data) is training_data
 
 
 STORY = "we argued again and i drove the long way home thinking nobody would miss me"

@@ -270,19 +270,24 @@ def test_process_overrides_a_fallback_prediction() -> None:
     assert message.get("intent")["name"] == "crisis"
 
 
-def test_create_and_training_data_passthrough() -> None:
+@pytest.mark.parametrize("path", ["components.safety_net.SafetyNet",
+                                  "components.safety_check.SafetyCheck",
+                                  "components.mixed_message.MixedMessageResolver"])
+def test_the_inference_only_components_create_and_pass_training_data(path: str) -> None:
     pytest.importorskip("rasa")
+    import importlib
+
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from components.safety_net import SafetyNet
-
-    component = SafetyNet.create(
-        SafetyNet.get_default_config(),
+    module, name = path.rsplit(".", 1)
+    component_class = getattr(importlib.import_module(module), name)
+    component = component_class.create(
+        component_class.get_default_config(),
         LocalModelStorage(Path("unused")),
-        Resource("safety_net"),
+        Resource(name),
         ExecutionContext(GraphSchema({}), "test"),
     )
     training_data = TrainingData()
