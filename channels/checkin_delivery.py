@@ -43,9 +43,16 @@ def checkin_message(checkin_id: str) -> str:
 
 
 def connected(sio: Any, namespace: str, room: str) -> bool:
-    """Whether a socket of ``room`` (the sender id) is connected to this server."""
+    """Whether a socket of ``room`` (the sender id) is connected to this server.
+
+    A socket whose disconnect is being handled is still in the room until its handler
+    returns; ``is_connected`` already says no for it, so the check-in is held, not lost.
+    """
     try:
-        return any(True for _ in sio.manager.get_participants(namespace, room))
+        return any(
+            sio.manager.is_connected(sid, namespace)
+            for sid, _ in sio.manager.get_participants(namespace, room)
+        )
     except (KeyError, AttributeError):
         return False
 

@@ -227,6 +227,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     def _disconnect_handler(self) -> Callable[[Text], Awaitable[None]]:
         async def disconnect(sid: Text) -> None:
             self._bound.pop(sid, None)
+            logger.info("socket.io: socket %s disconnected.", sid)  # a random id, no person's
 
         return disconnect
 

@@ -13,16 +13,22 @@ from tests.conftest import FIXED_NOW
 
 
 class Manager:
-    def __init__(self, rooms: Any) -> None:
-        self.rooms = rooms
+    """python-socketio's manager: rooms of (socket id, engine.io id), and the leaving ones."""
 
-    def get_participants(self, namespace: str, room: str) -> Iterator[str]:
-        return iter(self.rooms[namespace][room])
+    def __init__(self, rooms: Any, leaving: Tuple[str, ...] = ()) -> None:
+        self.rooms = rooms
+        self.leaving = leaving
+
+    def get_participants(self, namespace: str, room: str) -> Iterator[Tuple[str, str]]:
+        return iter((sid, f"eio-{sid}") for sid in self.rooms[namespace][room])
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return sid not in self.leaving
 
 
 class Sio:
-    def __init__(self, rooms: Any) -> None:
-        self.manager = Manager(rooms)
+    def __init__(self, rooms: Any, leaving: Tuple[str, ...] = ()) -> None:
+        self.manager = Manager(rooms, leaving)
 
 
 def test_the_message_is_the_intent_with_the_id() -> None:
@@ -37,6 +43,13 @@ def test_connected_only_with_a_socket_in_the_room() -> None:
     assert not connected(sio, "/", "socketio:s2")
     assert not connected(sio, "/", "socketio:s3")  # no such room
     assert not connected(Sio({}), "/", "socketio:s1")  # no such namespace
+
+
+def test_a_socket_whose_disconnect_is_being_handled_is_not_connected() -> None:
+    rooms = {"/": {"socketio:s1": ["sid1"], "socketio:s2": ["sid2", "sid3"]}}
+    sio = Sio(rooms, leaving=("sid1", "sid2"))
+    assert not connected(sio, "/", "socketio:s1")  # its only socket is leaving
+    assert connected(sio, "/", "socketio:s2")  # another tab of the session stays
 
 
 async def test_held_checkins_run_once_on_the_next_visit(store, frozen_time) -> None:  # type: ignore[no-untyped-def]

@@ -38,9 +38,10 @@ class Stack:
         self.base_url = f"http://127.0.0.1:{overrides['WEB_PORT']}"
         self.rasa_url = self.settings.rasa_url
         self.servers: Any = None
+        self.log_dir = LOGS
 
     def start(self) -> "Stack":
-        self.servers = serve.start(self.overrides, log_dir=LOGS, web=True)
+        self.servers = serve.start(self.overrides, log_dir=self.log_dir, web=True)
         return self
 
     def stop(self) -> None:

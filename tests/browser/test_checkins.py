@@ -46,6 +46,21 @@ class ClockedStack(Stack):
                 "CHECKIN_LEASE_SECONDS": "7200",  # longer than the clock moves: leases hold
             }
         )
+        self.log_dir = LOGS / "checkins"  # its own: it counts its sockets' disconnects
+
+    def disconnects(self) -> int:
+        """How many sockets the Rasa server has seen go (channels/socketio.py logs each)."""
+        log = self.log_dir / "rasa.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return text.count("disconnected.")
+
+    def wait_disconnects(self, count: int, timeout: float = 60) -> None:
+        """Wait until ``count`` sockets have gone (a closed page's socket can take a moment)."""
+        deadline = time.monotonic() + timeout
+        while self.disconnects() < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server saw {self.disconnects()} sockets go, not {count}")
+            time.sleep(0.2)
 
     def statuses(self, sender: str, column: str = "status") -> List[str]:
         engine = sa.create_engine(f"sqlite:///{self.db}")
@@ -111,7 +126,9 @@ def test_a_checkin_due_while_the_page_was_closed_appears_on_the_next_visit(
     chat = Chat(page, clocked.base_url).open()
     save_with_a_checkin(chat, responses)
     sender = chat.session_id()
+    gone = clocked.disconnects()
     page.close()  # the page is closed when the check-in falls due
+    clocked.wait_disconnects(gone + 1)  # and the server knows it before the clock moves
     clocked.clock.write_text("3700")
     clocked.wait_status(sender, "held")
 
