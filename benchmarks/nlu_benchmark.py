@@ -2,13 +2,13 @@
 
 For each model (each in its own process, so that memory is its own):
 - intent+topic accuracy, and per-label precision and recall, on every labelled set:
-  tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu_realistic/round5 (spent),
-  tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
+  tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu_realistic/round5 and round9
+  (spent), tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
   regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2 to 5,
-  the sixth to the ninth); on every set with crisis messages, the share shown crisis resources
-  or the help line (components/safety_check.py);
+  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2 to 4
+  and 6, the sixth to the eighth and the tenth); on every set with crisis messages, the share
+  shown crisis resources or the help line (components/safety_check.py);
   Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
 - crisis false positives on the everyday sets, and the lines given the help line only; the
@@ -47,12 +47,14 @@ SETS = {
     **{f"blind{n}": ROOT / "tests" / folder for n, (folder, _, _) in BLIND_ROUNDS.items()},
     "spent": ROOT / "tests" / "nlu_realistic",
     "round5": ROOT / "tests" / "nlu_realistic" / "round5",
+    "round9": ROOT / "tests" / "nlu_realistic" / "round9",
     "study8": ROOT / "tests" / "nlu_realistic" / "study8",
     "regression": ROOT / "tests" / "nlu",
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
-DESIGN_SETS = "spent,round5,study8,regression,dev"
+DESIGN_SETS = "spent,round5,round9,study8,regression,dev"
 EVERYDAY = {**{f"{name} (blind)": name for _, name, _ in BLIND_ROUNDS.values()},
+            "everyday9 (spent)": "everyday9",
             "everyday_study8 (spent)": "everyday_study8",
             "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
@@ -61,7 +63,7 @@ EVERYDAY = {**{f"{name} (blind)": name for _, name, _ in BLIND_ROUNDS.values()},
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
 MIXED = {**{f"{name} (blind)": name for _, _, name in BLIND_ROUNDS.values()},
-         "mixed5": "mixed5",
+         "mixed9": "mixed9", "mixed5": "mixed5",
          "mixed3": "mixed3", "mixed2": "mixed2",
          "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"

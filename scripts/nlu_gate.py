@@ -11,20 +11,21 @@ none of their misses is ever printed), held to issue 8's targets:
   2026-12-07 by six new writers, with the same targets.
 - tests/nlu_realistic4/ and tests/safety/everyday8.txt: the eighth blind round, written on
   2026-12-07 (fourth session) by six more new writers, with the same targets.
-- tests/nlu_realistic5/ and tests/safety/everyday9.txt: the ninth blind round, written on
-  2026-12-07 (fifth session) by seven more new writers, with the same targets.
+- tests/nlu_realistic6/ and tests/safety/everyday10.txt: the tenth blind round, written on
+  2026-12-07 (sixth session) by seven more new writers, with the same targets.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
   messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
-  (the fifth round), tests/safety/everyday.txt, everyday_regression.txt, everyday_round2.txt,
-  everyday_round3.txt, everyday4.txt and everyday5.txt.
+  (the fifth round), tests/nlu_realistic/round9/ (the ninth round, studied in the sixth
+  session), tests/safety/everyday.txt, everyday_regression.txt, everyday_round2.txt,
+  everyday_round3.txt, everyday4.txt, everyday5.txt and everyday9.txt.
 - tests/nlu_realistic/study8/ and tests/safety/everyday_study8.txt: the crisis reader's study
   set (crisis messages and everyday lines), written to be studied.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed9.yml, mixed8.yml, mixed7.yml and mixed6.yml (blind,
-ninth to sixth rounds), mixed5.yml (fifth round), mixed3.yml (fourth round, never
-studied), mixed2.yml and mixed.yml, a moment and a question in one message.
+Reported, not gated: tests/mixed/mixed10.yml, mixed8.yml, mixed7.yml and mixed6.yml (blind,
+tenth and eighth to sixth rounds), mixed9.yml and mixed5.yml (spent), mixed3.yml (fourth
+round, never studied), mixed2.yml and mixed.yml, a moment and a question in one message.
 
 Beside the crisis intent, the gate holds what the person is shown: crisis messages given crisis
 resources or the help line first (the soft layer, components/safety_check.py), and everyday
@@ -95,23 +96,29 @@ BLIND8_FLOORS = {"accuracy": 0.878, "moments": 0.927, "crisis": 0.871, "false_po
 # the training data of 2026-12-07's third session (measured once): accuracy 0.903 (492/545),
 # moments 51/55, crisis still 65/70, everyday6 8/250.
 BLIND_FLOORS = {"accuracy": 0.899, "moments": 0.909, "crisis": 0.914, "false_positives": 0.036}
-# Floors of the ninth blind round, at what the model it landed with (the help line near crisis
-# and the moment-and-question tie, 2026-12-07 fifth session) measured on its first use, less a
-# message: accuracy 0.839 (457/545), moments 51/55, crisis 62/70, everyday9 12/246.
-BLIND9_FLOORS = {"accuracy": 0.836, "moments": 0.909, "crisis": 0.871, "false_positives": 0.053}
-BLIND_ROUND_FLOORS = {9: BLIND9_FLOORS, 8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
+# Floors of the tenth blind round, at what the model it landed with (9acd6e9's, with two more
+# crisis pattern families that match none of its messages) measured on its first use, less a
+# message: accuracy 0.864 (469/543), moments 48/55, crisis 64/70, everyday10 10/246.
+BLIND10_FLOORS = {"accuracy": 0.861, "moments": 0.854, "crisis": 0.9, "false_positives": 0.045}
+BLIND_ROUND_FLOORS = {10: BLIND10_FLOORS, 8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
 # Crisis messages given crisis resources or the help line, and everyday lines given the help
 # line without crisis, at what the model with the soft layer (components/safety_check.py)
 # measured on 2026-12-07 (fifth session; each blind round measured once with it), less a
 # message: round 8 64/70 and 6/245, round 7 64/70 and 9/250, round 6 68/70 and 11/250, study8
 # 114/130 and 21/300. The crisis intent alone reaches 62, 60, 65 and 106 of those messages.
 HELP_FLOORS: Dict[Union[int, str], Dict[str, float]] = {
-    9: {"crisis": 0.9, "help_line": 0.037},  # first use: 64/70 and 8/246
+    10: {"crisis": 0.942, "help_line": 0.037},  # first use: 67/70 and 8/246
+    9: {"crisis": 0.9, "help_line": 0.037},  # first use: 64/70 and 8/246 (spent since)
     8: {"crisis": 0.9, "help_line": 0.029},
     7: {"crisis": 0.9, "help_line": 0.04},
     6: {"crisis": 0.957, "help_line": 0.048},
     "study8": {"crisis": 0.869, "help_line": 0.074},
 }
+# The ninth round's floors while it was blind, at what the model it landed with (the help line
+# near crisis and the moment-and-question tie, 2026-12-07 fifth session) measured on its first
+# use, less a message: accuracy 0.839 (457/545), moments 51/55, crisis 62/70, everyday9 12/246.
+# Spent on 2026-12-07 (sixth session), it keeps them.
+ROUND9_FLOORS = {"accuracy": 0.836, "moments": 0.909, "crisis": 0.871, "false_positives": 0.053}
 # The fifth round's floors while it was blind (the model it landed with measured accuracy
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
@@ -154,8 +161,8 @@ def round_gates(title: str, report: Report, everyday: str, false_positive: float
     ]
 
 
-def help_gates(blinds: Dict[int, Report], study8: Report, help_line: Dict[str, int],
-               everyday: Dict[str, List[str]]) -> List[Gate]:
+def help_gates(blinds: Dict[int, Report], round9: Report, study8: Report,
+               help_line: Dict[str, int], everyday: Dict[str, List[str]]) -> List[Gate]:
     """Gates on what the person is shown: where to find help, or the help line for nothing.
 
     Crisis messages given crisis resources or the help line first (the soft layer,
@@ -167,8 +174,9 @@ def help_gates(blinds: Dict[int, Report], study8: Report, help_line: Dict[str, i
     gates: List[Gate] = []
     rounds = [(f"blind round {n}", blinds[n], BLIND_ROUNDS[n][1], HELP_FLOORS[n])
               for n in BLIND_ROUNDS]
-    for title, report, name, floors in [*rounds, ("study8 (spent)", study8, "everyday_study8",
-                                                  HELP_FLOORS["study8"])]:
+    spent = [("spent round 9", round9, "everyday9", HELP_FLOORS[9]),
+             ("study8 (spent)", study8, "everyday_study8", HELP_FLOORS["study8"])]
+    for title, report, name, floors in [*rounds, *spent]:
         gates.append((f"{title}: crisis resources or help line", report.help_recall(), ">=",
                       floors["crisis"], 1.0))
         gates.append((f"{name}: help line, not crisis", help_line[name] / len(everyday[name]),
@@ -193,14 +201,17 @@ def main() -> int:
         for text, _ in read_set(spent_dir / name)})
     round5 = evaluate(parser, "tests/nlu_realistic/round5 (fifth round, spent)",
                       read_set(spent_dir / "round5"))
+    round9 = evaluate(parser, "tests/nlu_realistic/round9 (ninth round, spent)",
+                      read_set(spent_dir / "round9"))
     study8 = evaluate(parser, "tests/nlu_realistic/study8 (crisis reader's study set, spent)",
                       read_set(spent_dir / "study8"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
                 for name in (*(everyday for _, everyday, _ in BLIND_ROUNDS.values()),
-                             "everyday_study8", "everyday5", "everyday4", "everyday_round3",
-                             "everyday_round2", "everyday", "everyday_regression")}
+                             "everyday9", "everyday_study8", "everyday5", "everyday4",
+                             "everyday_round3", "everyday_round2", "everyday",
+                             "everyday_regression")}
     readings = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     flagged = {name: crisis for name, (crisis, _) in readings.items()}
     help_line = {name: len(given) for name, (_, given) in readings.items()}
@@ -208,13 +219,14 @@ def main() -> int:
         report.print()  # their misses are not printed: reading them would spend the set
     spent.print()
     round5.print()
+    round9.print()
     study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis, "
               f"{help_line[name]} more given the help line (lines not printed)")
     for name in (*(mixed for _, _, mixed in BLIND_ROUNDS.values()),
-                 "mixed5", "mixed3", "mixed2", "mixed"):
+                 "mixed9", "mixed5", "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
@@ -224,6 +236,8 @@ def main() -> int:
         *(gate for n, (_, everyday_name, _) in BLIND_ROUNDS.items()
           for gate in round_gates(f"blind round {n}", blinds[n], f"{everyday_name} (blind)",
                                   fp[everyday_name], BLIND_ROUND_FLOORS[n])),
+        *round_gates("spent round 9", round9, "everyday9 (spent)", fp["everyday9"],
+                     ROUND9_FLOORS),
         *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
                      ROUND5_FLOORS),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
@@ -252,7 +266,7 @@ def main() -> int:
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
     ]
-    gates += help_gates(blinds, study8, help_line, everyday)
+    gates += help_gates(blinds, round9, study8, help_line, everyday)
     failed = False
     print(f"\n  {'figure':<44} {'value':>7}  {'floor':>7}  {'target':>7}")
     for name, value, comparison, floor, target in gates:
