@@ -1,0 +1,177 @@
+"""Turn a blind round's raw files into a test round: drop repeats, then write it under tests/.
+
+The writers of a blind round (README, "Understanding how people write") leave, in one folder:
+``faq_*.yml`` and ``intents.yml`` and ``crisis.yml`` (Rasa NLU YAML), ``everyday<N>.txt`` (one
+line each) and ``mixed.yml`` (``text`` and ``question``), beside ``WRITERS.md`` and their
+``BRIEF_*.md``. This drops every line that repeats a line the project already has (training
+data, the crisis reader's examples and bank, every held-out set) or an earlier line of the
+round: the same words, or a pretrained-encoder cosine of at least 0.95 (a repeat in other
+punctuation or with a word changed). It prints only counts, never a line: the round is blind.
+
+    .venv/bin/python -m scripts.blind_round /work/blind11 11 nlu_realistic7
+
+writes ``tests/nlu_realistic7/`` (faq.yml, intents.yml, crisis.yml, WRITERS.md, briefs/),
+``tests/safety/everyday11.txt`` and ``tests/mixed/mixed11.yml``. Then add the round to
+``BLIND_ROUNDS`` (scripts/nlu_eval.py) and write its README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+import yaml
+
+from pause.crisis_bank import bank_lines
+from pause.crisis_reader import read_examples
+from scripts.nlu_eval import read_set
+
+ROOT = Path(__file__).resolve().parent.parent
+SIMILAR = 0.95  # cosine from which a line is a repeat (pretrained all-MiniLM-L6-v2)
+Encode = Callable[[Sequence[str]], np.ndarray]  # texts -> unit vectors, one row each
+
+
+def normal(text: str) -> str:
+    """The words of a line, lower-cased (the data tests compare lines the same way)."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def known_lines(root: Path = ROOT) -> List[str]:
+    """Every line the project already has: training data and every held-out set."""
+    lines: List[str] = []
+    for folder in (root / "data" / "nlu", root / "tests" / "nlu", root / "tests" / "checkins_nlu",
+                   root / "benchmarks" / "data" / "dev"):
+        if folder.is_dir():
+            lines += [text for text, _ in read_set(folder)]
+    for folder in sorted((root / "tests").glob("nlu_realistic*")):
+        for sub in (folder, *sorted(p for p in folder.iterdir() if p.is_dir())):
+            if any(sub.glob("*.yml")):
+                lines += [text for text, _ in read_set(sub)]
+    tables = root / "components" / "safety_tables"
+    if (tables / "crisis_examples.yml").exists():
+        for texts in read_examples(tables / "crisis_examples.yml"):
+            lines += texts
+    if (tables / "crisis_bank.txt").exists():
+        lines += bank_lines(tables / "crisis_bank.txt")
+    for path in sorted((root / "tests" / "safety").glob("*.txt")):
+        lines += bank_lines(path)
+    for path in sorted((root / "tests" / "mixed").glob("*.yml")):
+        lines += [str(item["text"]) for item in yaml.safe_load(path.read_text()) or []]
+    return lines
+
+
+def pretrained_encode(texts: Sequence[str]) -> np.ndarray:
+    """Unit vectors of the pretrained encoder (pause/encoder.py), one row per text."""
+    from pause.encoder import shared_encoder
+
+    vectors = shared_encoder().sentence_vectors(list(texts))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@dataclass
+class Dedup:
+    """The lines seen so far; ``keep`` passes only lines that repeat none of them."""
+
+    encode: Encode
+    seen: set = field(default_factory=set)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    threshold: float = SIMILAR
+
+    @classmethod
+    def of(cls, lines: Sequence[str], encode: Encode, threshold: float = SIMILAR) -> Dedup:
+        """A dedup that already knows ``lines``."""
+        unique = sorted({line for line in lines if normal(line)})
+        dedup = cls(encode, {normal(line) for line in unique}, threshold=threshold)
+        if unique:
+            dedup.vectors = encode(unique)
+        return dedup
+
+    def repeats(self, text: str, vector: np.ndarray) -> bool:
+        """Whether ``text`` has the words of a seen line, or a vector too close to one's."""
+        if normal(text) in self.seen:
+            return True
+        return bool(len(self.vectors)) and float((self.vectors @ vector).max()) >= self.threshold
+
+    def keep(self, texts: Sequence[str]) -> List[str]:
+        """The texts that repeat nothing seen, each then seen too."""
+        kept: List[str] = []
+        for text, vector in zip(texts, self.encode(texts) if texts else [], strict=True):
+            if self.repeats(text, vector):
+                continue
+            kept.append(text)
+            self.seen.add(normal(text))
+            self.vectors = np.vstack([self.vectors, vector[None, :]]) if len(self.vectors) \
+                else vector[None, :]
+        return kept
+
+
+def _nlu_blocks(path: Path) -> List[Tuple[str, List[str]]]:
+    blocks = yaml.safe_load(path.read_text()).get("nlu") or []
+    return [(str(b["intent"]), [line.strip()[2:].strip() for line in b["examples"].splitlines()
+                                if line.strip().startswith("- ")]) for b in blocks if "intent" in b]
+
+
+def _write_nlu(path: Path, blocks: Dict[str, List[str]]) -> None:
+    out = ['version: "3.1"', "nlu:"]
+    for intent, texts in blocks.items():
+        out += [f"- intent: {intent}", "  examples: |", *(f"    - {text}" for text in texts)]
+    path.write_text("\n".join(out) + "\n")
+    yaml.safe_load(path.read_text())  # it must parse, or nothing is written after it
+
+
+def assemble(source: Path, number: int, folder: str, dedup: Dedup,
+             root: Path = ROOT) -> Counter:
+    """Writes the round under ``root/tests``; returns how many lines were dropped, per label."""
+    target = root / "tests" / folder
+    if target.exists():
+        raise FileExistsError(f"{target} exists: a round is assembled once")
+    dropped: Counter = Counter()
+    parts: Dict[str, Dict[str, List[str]]] = {"faq.yml": {}, "intents.yml": {}, "crisis.yml": {}}
+    sources = [*sorted(source.glob("faq_*.yml")), source / "intents.yml", source / "crisis.yml"]
+    for path in sources:
+        name = "faq.yml" if path.name.startswith("faq_") else path.name
+        for intent, texts in _nlu_blocks(path):
+            kept = dedup.keep(texts)
+            dropped[intent] += len(texts) - len(kept)
+            parts[name].setdefault(intent, []).extend(kept)
+    everyday = bank_lines(source / f"everyday{number}.txt")
+    kept_lines = dedup.keep(everyday)
+    dropped["everyday"] += len(everyday) - len(kept_lines)
+    mixed = yaml.safe_load((source / "mixed.yml").read_text()) or []
+    kept_texts = set(dedup.keep([str(item["text"]) for item in mixed]))
+    kept_mixed = [item for item in mixed if str(item["text"]) in kept_texts]
+    dropped["mixed"] += len(mixed) - len(kept_mixed)
+
+    (target / "briefs").mkdir(parents=True)
+    for name, blocks in parts.items():
+        _write_nlu(target / name, blocks)
+    (root / "tests" / "safety" / f"everyday{number}.txt").write_text("\n".join(kept_lines) + "\n")
+    (root / "tests" / "mixed" / f"mixed{number}.yml").write_text(
+        yaml.safe_dump(kept_mixed, allow_unicode=True, sort_keys=False, width=1000))
+    shutil.copy(source / "WRITERS.md", target / "WRITERS.md")
+    for brief in sorted(source.glob("BRIEF_*.md")):
+        shutil.copy(brief, target / "briefs" / brief.name)
+    return +dropped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="the writers' folder")
+    parser.add_argument("number", type=int, help="the round's number (everyday<N>, mixed<N>)")
+    parser.add_argument("folder", help="its folder under tests/, e.g. nlu_realistic7")
+    args = parser.parse_args(argv)
+    dedup = Dedup.of(known_lines(), pretrained_encode)
+    dropped = assemble(args.source, args.number, args.folder, dedup)
+    print("dropped as repeats (counts only):", dict(sorted(dropped.items())) or "none")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
