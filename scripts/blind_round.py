@@ -11,8 +11,10 @@ punctuation or with a word changed). It prints only counts, never a line: the ro
     .venv/bin/python -m scripts.blind_round /work/blind11 11 nlu_realistic7
 
 writes ``tests/nlu_realistic7/`` (faq.yml, intents.yml, crisis.yml, WRITERS.md, briefs/),
-``tests/safety/everyday11.txt`` and ``tests/mixed/mixed11.yml``. Then add the round to
-``BLIND_ROUNDS`` (scripts/nlu_eval.py) and write its README.
+``tests/safety/everyday11.txt`` and ``tests/mixed/mixed11.yml``, and refuses if any of them
+exists. Then add the round to ``BLIND_ROUNDS`` (scripts/nlu_eval.py), measure it once with
+the landed model, give it floors in scripts/nlu_gate.py (``BLIND_ROUND_FLOORS`` and
+``HELP_FLOORS``: the gate needs both) and write its README.
 """
 
 from __future__ import annotations
@@ -39,12 +41,19 @@ Encode = Callable[[Sequence[str]], np.ndarray]  # texts -> unit vectors, one row
 
 
 def normal(text: str) -> str:
-    """The words of a line, lower-cased (the data tests compare lines the same way)."""
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+    """The words of a line, lower-cased, as the data tests compare lines.
+
+    A line with no letters or digits (emoji only) is compared as it is.
+    """
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower())) or text.strip()
 
 
 def known_lines(root: Path = ROOT) -> List[str]:
-    """Every line the project already has: training data and every held-out set."""
+    """Every line the project already has.
+
+    Training data, the crisis reader's examples and bank, every held-out set, the benchmark's
+    lines and the people's turns of the conversation tests.
+    """
     lines: List[str] = []
     for folder in (root / "data" / "nlu", root / "tests" / "nlu", root / "tests" / "checkins_nlu",
                    root / "benchmarks" / "data" / "dev"):
@@ -60,8 +69,14 @@ def known_lines(root: Path = ROOT) -> List[str]:
             lines += texts
     if (tables / "crisis_bank.txt").exists():
         lines += bank_lines(tables / "crisis_bank.txt")
-    for path in sorted((root / "tests" / "safety").glob("*.txt")):
+    for path in [*sorted((root / "tests" / "safety").glob("*.txt")),
+                 *sorted((root / "benchmarks" / "data").glob("*.txt"))]:
         lines += bank_lines(path)
+    stories = root / "tests" / "test_stories.yml"
+    if stories.exists():
+        for story in yaml.safe_load(stories.read_text()).get("stories") or []:
+            lines += [str(step["user"]).strip() for step in story.get("steps") or []
+                      if "user" in step]
     for path in sorted((root / "tests" / "mixed").glob("*.yml")):
         lines += [str(item["text"]) for item in yaml.safe_load(path.read_text()) or []]
     return lines
@@ -99,17 +114,20 @@ class Dedup:
             return True
         return bool(len(self.vectors)) and float((self.vectors @ vector).max()) >= self.threshold
 
-    def keep(self, texts: Sequence[str]) -> List[str]:
-        """The texts that repeat nothing seen, each then seen too."""
-        kept: List[str] = []
+    def kept(self, texts: Sequence[str]) -> List[bool]:
+        """For each text, whether it repeats nothing seen before it; each kept one is seen."""
+        flags: List[bool] = []
         for text, vector in zip(texts, self.encode(texts) if texts else [], strict=True):
-            if self.repeats(text, vector):
-                continue
-            kept.append(text)
-            self.seen.add(normal(text))
-            self.vectors = np.vstack([self.vectors, vector[None, :]]) if len(self.vectors) \
-                else vector[None, :]
-        return kept
+            flags.append(not self.repeats(text, vector))
+            if flags[-1]:
+                self.seen.add(normal(text))
+                self.vectors = np.vstack([self.vectors, vector[None, :]]) if len(self.vectors) \
+                    else vector[None, :]
+        return flags
+
+    def keep(self, texts: Sequence[str]) -> List[str]:
+        """The texts that repeat nothing seen, in order."""
+        return [text for text, flag in zip(texts, self.kept(texts), strict=True) if flag]
 
 
 def _nlu_blocks(path: Path) -> List[Tuple[str, List[str]]]:
@@ -118,20 +136,28 @@ def _nlu_blocks(path: Path) -> List[Tuple[str, List[str]]]:
                                 if line.strip().startswith("- ")]) for b in blocks if "intent" in b]
 
 
-def _write_nlu(path: Path, blocks: Dict[str, List[str]]) -> None:
+def _nlu_text(blocks: Dict[str, List[str]]) -> str:
     out = ['version: "3.1"', "nlu:"]
     for intent, texts in blocks.items():
         out += [f"- intent: {intent}", "  examples: |", *(f"    - {text}" for text in texts)]
-    path.write_text("\n".join(out) + "\n")
-    yaml.safe_load(path.read_text())  # it must parse, or nothing is written after it
+    text = "\n".join(out) + "\n"
+    yaml.safe_load(text)  # it must parse before anything is written
+    return text
 
 
 def assemble(source: Path, number: int, folder: str, dedup: Dedup,
              root: Path = ROOT) -> Counter:
-    """Writes the round under ``root/tests``; returns how many lines were dropped, per label."""
+    """Writes the round under ``root/tests``; returns how many lines were dropped, per label.
+
+    Nothing is written until every file is ready, and nothing is written over: a wrong round
+    number must not replace another round's everyday or mixed lines.
+    """
     target = root / "tests" / folder
-    if target.exists():
-        raise FileExistsError(f"{target} exists: a round is assembled once")
+    everyday_file = root / "tests" / "safety" / f"everyday{number}.txt"
+    mixed_file = root / "tests" / "mixed" / f"mixed{number}.yml"
+    for path in (target, everyday_file, mixed_file):
+        if path.exists():
+            raise FileExistsError(f"{path} exists: a round is assembled once")
     dropped: Counter = Counter()
     parts: Dict[str, Dict[str, List[str]]] = {"faq.yml": {}, "intents.yml": {}, "crisis.yml": {}}
     sources = [*sorted(source.glob("faq_*.yml")), source / "intents.yml", source / "crisis.yml"]
@@ -145,16 +171,17 @@ def assemble(source: Path, number: int, folder: str, dedup: Dedup,
     kept_lines = dedup.keep(everyday)
     dropped["everyday"] += len(everyday) - len(kept_lines)
     mixed = yaml.safe_load((source / "mixed.yml").read_text()) or []
-    kept_texts = set(dedup.keep([str(item["text"]) for item in mixed]))
-    kept_mixed = [item for item in mixed if str(item["text"]) in kept_texts]
+    flags = dedup.kept([str(item["text"]) for item in mixed])
+    kept_mixed = [item for item, flag in zip(mixed, flags, strict=True) if flag]
     dropped["mixed"] += len(mixed) - len(kept_mixed)
+    files = {target / name: _nlu_text(blocks) for name, blocks in parts.items()}
+    files[everyday_file] = "\n".join(kept_lines) + "\n"
+    files[mixed_file] = yaml.safe_dump(kept_mixed, allow_unicode=True, sort_keys=False,
+                                       width=1000)
 
     (target / "briefs").mkdir(parents=True)
-    for name, blocks in parts.items():
-        _write_nlu(target / name, blocks)
-    (root / "tests" / "safety" / f"everyday{number}.txt").write_text("\n".join(kept_lines) + "\n")
-    (root / "tests" / "mixed" / f"mixed{number}.yml").write_text(
-        yaml.safe_dump(kept_mixed, allow_unicode=True, sort_keys=False, width=1000))
+    for path, text in files.items():
+        path.write_text(text)
     shutil.copy(source / "WRITERS.md", target / "WRITERS.md")
     for brief in sorted(source.glob("BRIEF_*.md")):
         shutil.copy(brief, target / "briefs" / brief.name)

@@ -42,6 +42,33 @@ def test_a_round_repeating_itself_keeps_the_first() -> None:
         "ghost him again", "mum called"]
 
 
+def test_lines_without_words_are_compared_as_they_are() -> None:
+    dedup = Dedup.of(["😭😭"], by_first_word, threshold=1.01)
+    assert dedup.keep(["😭😭", "🙏", "🙏"]) == ["🙏"]
+
+
+def test_every_kind_of_line_the_project_has_is_known(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "data" / "nlu" / "a.yml", nlu({"greet": ["training line"]}))
+    write(root / "tests" / "nlu" / "a.yml", nlu({"greet": ["first set line"]}))
+    write(root / "tests" / "nlu_realistic6" / "faq.yml", nlu({"faq/x": ["blind line"]}))
+    write(root / "tests" / "nlu_realistic" / "round9" / "faq.yml", nlu({"faq/x": ["spent line"]}))
+    write(root / "benchmarks" / "data" / "dev" / "a.yml", nlu({"greet": ["dev line"]}))
+    write(root / "benchmarks" / "data" / "hyperbole.txt", "# a comment\nhyperbole line\n")
+    write(root / "components" / "safety_tables" / "crisis_examples.yml",
+          yaml.safe_dump({"crisis": ["reader crisis line"], "not_crisis": ["reader safe line"]}))
+    write(root / "components" / "safety_tables" / "crisis_bank.txt", "# group\nbank line\n")
+    write(root / "tests" / "safety" / "everyday9.txt", "everyday line\n")
+    write(root / "tests" / "mixed" / "mixed9.yml", yaml.safe_dump([{"text": "mixed line",
+                                                                   "question": "x"}]))
+    write(root / "tests" / "test_stories.yml", yaml.safe_dump({"stories": [{"story": "s", "steps": [
+        {"user": "story line\n"}, {"action": "utter_greet"}]}]}))
+    assert sorted(known_lines(root)) == sorted([
+        "training line", "first set line", "blind line", "spent line", "dev line",
+        "hyperbole line", "reader crisis line", "reader safe line", "bank line", "everyday line",
+        "mixed line", "story line"])
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -106,3 +133,22 @@ def test_a_round_is_written_where_the_gate_reads_it_without_its_repeats(
     assert (folder / "WRITERS.md").exists() and (folder / "briefs" / "BRIEF_FAQ.md").exists()
     with pytest.raises(FileExistsError):
         assemble(source, 11, "nlu_realistic7", dedup, root=project)
+
+
+def test_a_wrong_round_number_writes_nothing_over_another_round(
+    project: Path, source: Path
+) -> None:
+    write(project / "tests" / "mixed" / "mixed11.yml", "[]\n")  # round 11 exists already
+    with pytest.raises(FileExistsError):
+        assemble(source, 11, "nlu_realistic8", Dedup.of([], by_first_word), root=project)
+    assert not (project / "tests" / "nlu_realistic8").exists()
+    assert not (project / "tests" / "safety" / "everyday11.txt").exists()
+    assert (project / "tests" / "mixed" / "mixed11.yml").read_text() == "[]\n"
+
+
+def test_a_mixed_message_given_twice_is_kept_once(project: Path, source: Path) -> None:
+    twice = [{"text": "date went great, now i want out. why", "question": "triggers"}] * 2
+    write(source / "mixed.yml", yaml.safe_dump(twice))
+    dropped = assemble(source, 11, "nlu_realistic7", Dedup.of([], by_first_word), root=project)
+    assert dropped["mixed"] == 1
+    assert yaml.safe_load((project / "tests" / "mixed" / "mixed11.yml").read_text()) == twice[:1]
