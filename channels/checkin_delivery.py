@@ -9,7 +9,10 @@ check-in runs in the conversation at once (answer ``{"delivered": true}``); othe
 answer is ``{"delivered": false}`` and the scheduler marks the row ``held``. When the page
 next connects, ``session_request`` claims its held rows (stores/checkins.py) and runs them.
 ``action_start_checkin`` asks only if it moves the row to ``sent``, so it is never shown
-twice, and a held row waits until a page takes it, so it is never lost.
+twice, and a held row waits until a page takes it. One gap is left: a page closed in the
+instant the check-in runs, before this server has seen its socket go, is sent the question
+and no one sees it; the row stays ``sent`` (showing sent rows again on the next visit would
+show a check-in twice after a reload). Closing it needs the page to acknowledge what it shows.
 
 **REST and plain text.** A reply can only go with an answer, so the scheduler marks the
 row ``held`` at once; the sender's next message is answered, then the held check-in runs
@@ -45,8 +48,9 @@ def checkin_message(checkin_id: str) -> str:
 def connected(sio: Any, namespace: str, room: str) -> bool:
     """Whether a socket of ``room`` (the sender id) is connected to this server.
 
-    A socket whose disconnect is being handled is still in the room until its handler
-    returns; ``is_connected`` already says no for it, so the check-in is held, not lost.
+    A socket whose disconnect is being handled stays in the room until its handler returns,
+    and ``is_connected`` already says no for it. With python-socketio 5.18 no request sees such
+    a socket (the handler does not yield); this keeps the answer right if a handler ever does.
     """
     try:
         return any(

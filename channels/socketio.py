@@ -176,6 +176,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
                 await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            logger.info("socket.io: socket %s started a session.", sid)  # never the session id
             await deliver_held(scoped(self.name(), session_id), self._deliver_checkin)
 
         return session_request

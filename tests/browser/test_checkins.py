@@ -4,6 +4,7 @@ A stack of its own, with the scheduler's test clock (``PAUSE_TEST_CLOCK_FILE``),
 poll and no quiet hours, so that "an hour" falls due when the file says 3,700 seconds.
 """
 
+import re
 import secrets
 import time
 from pathlib import Path
@@ -46,20 +47,24 @@ class ClockedStack(Stack):
                 "CHECKIN_LEASE_SECONDS": "7200",  # longer than the clock moves: leases hold
             }
         )
-        self.log_dir = LOGS / "checkins"  # its own: it counts its sockets' disconnects
+        self.log_dir = LOGS / "checkins"  # its own: it reads its sockets in the Rasa log
 
-    def disconnects(self) -> int:
-        """How many sockets the Rasa server has seen go (channels/socketio.py logs each)."""
+    def _logged(self, what: str) -> List[str]:
+        """Socket ids the Rasa server logged with ``what`` (channels/socketio.py), in order."""
         log = self.log_dir / "rasa.log"
         text = log.read_text(errors="replace") if log.exists() else ""
-        return text.count("disconnected.")
+        return re.findall(rf"socket\.io: socket (\S+) {what}\.", text)
 
-    def wait_disconnects(self, count: int, timeout: float = 60) -> None:
-        """Wait until ``count`` sockets have gone (a closed page's socket can take a moment)."""
+    def newest_socket(self) -> str:
+        """The socket of the page that connected last (one page connects at a time here)."""
+        return self._logged("started a session")[-1]
+
+    def wait_gone(self, socket_id: str, timeout: float = 60) -> None:
+        """Wait until the server has seen ``socket_id`` go (a closed page's can take a moment)."""
         deadline = time.monotonic() + timeout
-        while self.disconnects() < count:
+        while socket_id not in self._logged("disconnected"):
             if time.monotonic() > deadline:
-                raise AssertionError(f"the server saw {self.disconnects()} sockets go, not {count}")
+                raise AssertionError(f"the server has not seen socket {socket_id} go")
             time.sleep(0.2)
 
     def statuses(self, sender: str, column: str = "status") -> List[str]:
@@ -126,9 +131,9 @@ def test_a_checkin_due_while_the_page_was_closed_appears_on_the_next_visit(
     chat = Chat(page, clocked.base_url).open()
     save_with_a_checkin(chat, responses)
     sender = chat.session_id()
-    gone = clocked.disconnects()
+    socket_id = clocked.newest_socket()
     page.close()  # the page is closed when the check-in falls due
-    clocked.wait_disconnects(gone + 1)  # and the server knows it before the clock moves
+    clocked.wait_gone(socket_id)  # and the server knows it before the clock moves
     clocked.clock.write_text("3700")
     clocked.wait_status(sender, "held")
 
