@@ -161,7 +161,13 @@ def round_gates(title: str, report: Report, everyday: str, false_positive: float
     ]
 
 
-def help_gates(blinds: Dict[int, Report], round9: Report, study8: Report,
+# Spent sets held to the help floors too: title -> (the HELP_FLOORS key, its everyday lines).
+# A round that is spent moves here from BLIND_ROUNDS with its key.
+SPENT_HELP: Dict[str, Tuple[Union[int, str], str]] = {
+    "spent round 9": (9, "everyday9"), "study8 (spent)": ("study8", "everyday_study8")}
+
+
+def help_gates(blinds: Dict[int, Report], spent_reports: Dict[str, Report],
                help_line: Dict[str, int], everyday: Dict[str, List[str]]) -> List[Gate]:
     """Gates on what the person is shown: where to find help, or the help line for nothing.
 
@@ -174,8 +180,8 @@ def help_gates(blinds: Dict[int, Report], round9: Report, study8: Report,
     gates: List[Gate] = []
     rounds = [(f"blind round {n}", blinds[n], BLIND_ROUNDS[n][1], HELP_FLOORS[n])
               for n in BLIND_ROUNDS]
-    spent = [("spent round 9", round9, "everyday9", HELP_FLOORS[9]),
-             ("study8 (spent)", study8, "everyday_study8", HELP_FLOORS["study8"])]
+    spent = [(title, spent_reports[title], name, HELP_FLOORS[key])
+             for title, (key, name) in SPENT_HELP.items()]
     for title, report, name, floors in [*rounds, *spent]:
         gates.append((f"{title}: crisis resources or help line", report.help_recall(), ">=",
                       floors["crisis"], 1.0))
@@ -266,7 +272,8 @@ def main() -> int:
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
     ]
-    gates += help_gates(blinds, round9, study8, help_line, everyday)
+    gates += help_gates(blinds, {"spent round 9": round9, "study8 (spent)": study8}, help_line,
+                        everyday)
     failed = False
     print(f"\n  {'figure':<44} {'value':>7}  {'floor':>7}  {'target':>7}")
     for name, value, comparison, floor, target in gates:
