@@ -30,13 +30,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from pause.intents import CHECKIN_DUE
 from pause.repository import default_repository, now
 from pause.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 ROUTE = "/checkin"  # under the channel's prefix: /webhooks/socketio/checkin
-INTENT = "EXTERNAL_checkin_due"
+INTENT = CHECKIN_DUE
 Deliver = Callable[[str, str], Awaitable[None]]
 
 

@@ -7,3 +7,4 @@ CRISIS = "crisis"
 MOMENT = "share_experience"
 QUESTION = "faq"  # the retrieval intent; its topics are faq/<key>
 FALLBACK = "nlu_fallback"
+CHECKIN_DUE = "EXTERNAL_checkin_due"  # the scheduler triggers it; the web channel sends it

@@ -15,15 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional
 
+from pause.intents import CHECKIN_DUE, QUESTION
 from pause.intents import CRISIS as CRISIS_INTENT
 from pause.intents import FALLBACK as FALLBACK_INTENT
-from pause.intents import QUESTION
 
 #: The parse output's key for the reasons a message gets the help line first.
 SAFETY_CHECK_KEY = "pause_safety_check"
 #: The intents whose rules do not open with ``action_check_safety``: crisis gets the resources
 #: themselves, and the question and fallback actions open with the line on their own.
-OWN_REPLY_INTENTS = frozenset({CRISIS_INTENT, FALLBACK_INTENT, QUESTION, "EXTERNAL_checkin_due"})
+OWN_REPLY_INTENTS = frozenset({CRISIS_INTENT, FALLBACK_INTENT, QUESTION, CHECKIN_DUE})
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from pause.checkins import QuietHours, backoff, zone
+from pause.intents import CHECKIN_DUE
 from pause.keys import api_token
 from pause.repository import ReflectionRepository
 from pause.settings import Settings, load_settings
@@ -30,7 +31,7 @@ from stores.checkins import CLAIMED, Checkin, CheckinStore
 
 logger = logging.getLogger("scheduler")
 
-TRIGGER_INTENT = "EXTERNAL_checkin_due"
+TRIGGER_INTENT = CHECKIN_DUE
 WEB_CHANNEL = "socketio"
 WEB_ROUTE = "/webhooks/socketio/checkin"  # channels/checkin_delivery.py
 #: Channels that answer only a message: the check-in waits for the next one.
