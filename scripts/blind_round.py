@@ -20,32 +20,23 @@ the landed model, give it floors in scripts/nlu_gate.py (``BLIND_ROUND_FLOORS`` 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 import yaml
 
 from pause.crisis_bank import bank_lines
 from pause.crisis_reader import read_examples
-from scripts.nlu_eval import read_set
+from scripts.nlu_eval import normal, read_set
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMILAR = 0.95  # cosine from which a line is a repeat (pretrained all-MiniLM-L6-v2)
 Encode = Callable[[Sequence[str]], np.ndarray]  # texts -> unit vectors, one row each
-
-
-def normal(text: str) -> str:
-    """The words of a line, lower-cased, as the data tests compare lines.
-
-    A line with no letters or digits (emoji only) is compared as it is.
-    """
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower())) or text.strip()
 
 
 def known_lines(root: Path = ROOT) -> List[str]:
@@ -92,12 +83,17 @@ def pretrained_encode(texts: Sequence[str]) -> np.ndarray:
 
 @dataclass
 class Dedup:
-    """The lines seen so far; ``keep`` passes only lines that repeat none of them."""
+    """The lines seen so far; ``keep`` passes only lines that repeat none of them.
+
+    The project's lines are one matrix, encoded once; the round's kept lines are a short list
+    beside it, so keeping a line never copies the project's matrix.
+    """
 
     encode: Encode
     seen: set = field(default_factory=set)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     threshold: float = SIMILAR
+    kept_vectors: List[np.ndarray] = field(default_factory=list)
 
     @classmethod
     def of(cls, lines: Sequence[str], encode: Encode, threshold: float = SIMILAR) -> Dedup:
@@ -112,7 +108,8 @@ class Dedup:
         """Whether ``text`` has the words of a seen line, or a vector too close to one's."""
         if normal(text) in self.seen:
             return True
-        return bool(len(self.vectors)) and float((self.vectors @ vector).max()) >= self.threshold
+        return any(len(matrix) and float((matrix @ vector).max()) >= self.threshold
+                   for matrix in (self.vectors, np.array(self.kept_vectors)))
 
     def kept(self, texts: Sequence[str]) -> List[bool]:
         """For each text, whether it repeats nothing seen before it; each kept one is seen."""
@@ -121,8 +118,7 @@ class Dedup:
             flags.append(not self.repeats(text, vector))
             if flags[-1]:
                 self.seen.add(normal(text))
-                self.vectors = np.vstack([self.vectors, vector[None, :]]) if len(self.vectors) \
-                    else vector[None, :]
+                self.kept_vectors.append(vector)
         return flags
 
     def keep(self, texts: Sequence[str]) -> List[str]:
@@ -130,10 +126,11 @@ class Dedup:
         return [text for text, flag in zip(texts, self.kept(texts), strict=True) if flag]
 
 
-def _nlu_blocks(path: Path) -> List[Tuple[str, List[str]]]:
-    blocks = yaml.safe_load(path.read_text()).get("nlu") or []
-    return [(str(b["intent"]), [line.strip()[2:].strip() for line in b["examples"].splitlines()
-                                if line.strip().startswith("- ")]) for b in blocks if "intent" in b]
+def _nlu_blocks(path: Path) -> Dict[str, List[str]]:
+    blocks: Dict[str, List[str]] = {}
+    for text, label in read_set(path):
+        blocks.setdefault(label, []).append(text)
+    return blocks
 
 
 def _nlu_text(blocks: Dict[str, List[str]]) -> str:
@@ -163,7 +160,7 @@ def assemble(source: Path, number: int, folder: str, dedup: Dedup,
     sources = [*sorted(source.glob("faq_*.yml")), source / "intents.yml", source / "crisis.yml"]
     for path in sources:
         name = "faq.yml" if path.name.startswith("faq_") else path.name
-        for intent, texts in _nlu_blocks(path):
+        for intent, texts in _nlu_blocks(path).items():
             kept = dedup.keep(texts)
             dropped[intent] += len(texts) - len(kept)
             parts[name].setdefault(intent, []).extend(kept)

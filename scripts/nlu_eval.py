@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import time
 from collections import Counter
@@ -36,6 +37,14 @@ BLIND_ROUNDS: Dict[int, Tuple[str, str, str]] = {
     6: ("nlu_realistic2", "everyday6", "mixed6"),
 }
 MOMENT = intents.MOMENT
+
+
+def normal(text: str) -> str:
+    """A line's words, lower-cased: how the data tests and dedup compare lines.
+
+    A line with no letters or digits (emoji only) is compared as it is.
+    """
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower())) or text.strip()
 
 
 def read_set(path: Path) -> List[Tuple[str, str]]:

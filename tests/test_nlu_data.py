@@ -1,6 +1,5 @@
 """The training data and the held-out NLU test set: sizes, separation, the contract."""
 
-import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -12,7 +11,7 @@ import yaml
 
 from pause.crisis_reader import read_examples
 from pause.domain import load_domain
-from scripts.nlu_eval import BLIND_ROUNDS
+from scripts.nlu_eval import BLIND_ROUNDS, normal
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
@@ -40,10 +39,6 @@ def examples_single(path: Path) -> Dict[str, List[str]]:
                 line[2:].strip() for line in block["examples"].splitlines() if line.strip()
             ]
     return found
-
-
-def normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 TRAIN = examples(ROOT / "data" / "nlu")
