@@ -32,6 +32,7 @@ from typing import Any, Dict, List
 
 from scripts.nlu_eval import (
     BLIND_ROUNDS,
+    SPENT_ROUNDS,
     Parser,
     evaluate,
     false_positives,
@@ -46,24 +47,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     **{f"blind{n}": ROOT / "tests" / folder for n, (folder, _, _) in BLIND_ROUNDS.items()},
     "spent": ROOT / "tests" / "nlu_realistic",
-    "round5": ROOT / "tests" / "nlu_realistic" / "round5",
-    "round9": ROOT / "tests" / "nlu_realistic" / "round9",
+    **{f"round{n}": ROOT / "tests" / folder for n, (folder, _, _) in SPENT_ROUNDS.items()},
     "study8": ROOT / "tests" / "nlu_realistic" / "study8",
     "regression": ROOT / "tests" / "nlu",
     "dev": ROOT / "benchmarks" / "data" / "dev",
 }
-DESIGN_SETS = "spent,round5,round9,study8,regression,dev"
+DESIGN_SETS = ",".join(["spent", *(f"round{n}" for n in sorted(SPENT_ROUNDS)), "study8",
+                        "regression", "dev"])
 EVERYDAY = {**{f"{name} (blind)": name for _, name, _ in BLIND_ROUNDS.values()},
-            "everyday9 (spent)": "everyday9",
+            **{f"{name} (spent)": name for _, name, _ in SPENT_ROUNDS.values()},
             "everyday_study8 (spent)": "everyday_study8",
-            "everyday5 (spent)": "everyday5",
             "everyday4 (spent)": "everyday4",
             "everyday_round3 (spent)": "everyday_round3",
             "everyday_round2 (spent)": "everyday_round2",
             "everyday (spent)": "everyday",
             "everyday_regression (spent)": "everyday_regression"}
 MIXED = {**{f"{name} (blind)": name for _, _, name in BLIND_ROUNDS.values()},
-         "mixed9": "mixed9", "mixed5": "mixed5",
+         **{name: name for _, _, name in SPENT_ROUNDS.values()},
          "mixed3": "mixed3", "mixed2": "mixed2",
          "mixed": "mixed"}
 SHORT = "she said she loves me and i want to run"

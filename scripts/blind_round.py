@@ -14,7 +14,8 @@ writes ``tests/nlu_realistic7/`` (faq.yml, intents.yml, crisis.yml, WRITERS.md, 
 ``tests/safety/everyday11.txt`` and ``tests/mixed/mixed11.yml``, and refuses if any of them
 exists. Then add the round to ``BLIND_ROUNDS`` (scripts/nlu_eval.py), measure it once with
 the landed model, give it floors in scripts/nlu_gate.py (``BLIND_ROUND_FLOORS`` and
-``HELP_FLOORS``: the gate needs both) and write its README.
+``HELP_FLOORS``: the gate needs both) and write its README. When its errors are studied, it
+moves from ``BLIND_ROUNDS`` to ``SPENT_ROUNDS`` and its floors to ``SPENT_ROUND_FLOORS``.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from scripts.nlu_eval import (
     CRISIS,
     MOMENT,
     ROOT,
+    SPENT_ROUNDS,
     Parser,
     Report,
     evaluate,
@@ -123,6 +124,7 @@ ROUND9_FLOORS = {"accuracy": 0.836, "moments": 0.909, "crisis": 0.871, "false_po
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
 ROUND5_FLOORS = {"accuracy": 0.79, "moments": 0.81, "crisis": 0.785, "false_positives": 0.052}
+SPENT_ROUND_FLOORS = {9: ROUND9_FLOORS, 5: ROUND5_FLOORS}
 # The fourth round's floors while it was blind (the model it landed with measured accuracy
 # 0.831, moments 44/55, crisis 61/70, everyday4 16/250). Spent on 2026-12-02, it keeps them.
 ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
@@ -161,13 +163,7 @@ def round_gates(title: str, report: Report, everyday: str, false_positive: float
     ]
 
 
-# Spent sets held to the help floors too: title -> (the HELP_FLOORS key, its everyday lines).
-# A round that is spent moves here from BLIND_ROUNDS with its key.
-SPENT_HELP: Dict[str, Tuple[Union[int, str], str]] = {
-    "spent round 9": (9, "everyday9"), "study8 (spent)": ("study8", "everyday_study8")}
-
-
-def help_gates(blinds: Dict[int, Report], spent_reports: Dict[str, Report],
+def help_gates(blinds: Dict[int, Report], spent_rounds: Dict[int, Report], study8: Report,
                help_line: Dict[str, int], everyday: Dict[str, List[str]]) -> List[Gate]:
     """Gates on what the person is shown: where to find help, or the help line for nothing.
 
@@ -180,8 +176,9 @@ def help_gates(blinds: Dict[int, Report], spent_reports: Dict[str, Report],
     gates: List[Gate] = []
     rounds = [(f"blind round {n}", blinds[n], BLIND_ROUNDS[n][1], HELP_FLOORS[n])
               for n in BLIND_ROUNDS]
-    spent = [(title, spent_reports[title], name, HELP_FLOORS[key])
-             for title, (key, name) in SPENT_HELP.items()]
+    spent = [(f"spent round {n}", spent_rounds[n], SPENT_ROUNDS[n][1], HELP_FLOORS[n])
+             for n in SPENT_ROUNDS if n in HELP_FLOORS]  # held since the help line came
+    spent.append(("study8 (spent)", study8, "everyday_study8", HELP_FLOORS["study8"]))
     for title, report, name, floors in [*rounds, *spent]:
         gates.append((f"{title}: crisis resources or help line", report.help_recall(), ">=",
                       floors["crisis"], 1.0))
@@ -205,34 +202,33 @@ def main() -> int:
     round4 = subset(spent, "fourth round", {
         text for name in ("faq_round4.yml", "intents_round4.yml", "crisis_round4.yml")
         for text, _ in read_set(spent_dir / name)})
-    round5 = evaluate(parser, "tests/nlu_realistic/round5 (fifth round, spent)",
-                      read_set(spent_dir / "round5"))
-    round9 = evaluate(parser, "tests/nlu_realistic/round9 (ninth round, spent)",
-                      read_set(spent_dir / "round9"))
+    spent_rounds = {n: evaluate(parser, f"tests/{folder} (round {n}, spent)",
+                                read_set(ROOT / "tests" / folder))
+                    for n, (folder, _, _) in SPENT_ROUNDS.items()}
     study8 = evaluate(parser, "tests/nlu_realistic/study8 (crisis reader's study set, spent)",
                       read_set(spent_dir / "study8"))
     regression = evaluate(parser, "tests/nlu (first set, regression)",
                           read_set(ROOT / "tests" / "nlu"))
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
                 for name in (*(everyday for _, everyday, _ in BLIND_ROUNDS.values()),
-                             "everyday9", "everyday_study8", "everyday5", "everyday4",
-                             "everyday_round3", "everyday_round2", "everyday",
-                             "everyday_regression")}
+                             *(everyday for _, everyday, _ in SPENT_ROUNDS.values()),
+                             "everyday_study8", "everyday4", "everyday_round3",
+                             "everyday_round2", "everyday", "everyday_regression")}
     readings = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     flagged = {name: crisis for name, (crisis, _) in readings.items()}
     help_line = {name: len(given) for name, (_, given) in readings.items()}
     for report in blinds.values():
         report.print()  # their misses are not printed: reading them would spend the set
     spent.print()
-    round5.print()
-    round9.print()
+    for report in spent_rounds.values():
+        report.print()
     study8.print()
     regression.print(show_errors=20)
     for name, lines in everyday.items():
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis, "
               f"{help_line[name]} more given the help line (lines not printed)")
     for name in (*(mixed for _, _, mixed in BLIND_ROUNDS.values()),
-                 "mixed9", "mixed5", "mixed3", "mixed2", "mixed"):
+                 *(mixed for _, _, mixed in SPENT_ROUNDS.values()), "mixed3", "mixed2", "mixed"):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")
@@ -242,10 +238,9 @@ def main() -> int:
         *(gate for n, (_, everyday_name, _) in BLIND_ROUNDS.items()
           for gate in round_gates(f"blind round {n}", blinds[n], f"{everyday_name} (blind)",
                                   fp[everyday_name], BLIND_ROUND_FLOORS[n])),
-        *round_gates("spent round 9", round9, "everyday9 (spent)", fp["everyday9"],
-                     ROUND9_FLOORS),
-        *round_gates("spent round 5", round5, "everyday5 (spent)", fp["everyday5"],
-                     ROUND5_FLOORS),
+        *(gate for n, (_, everyday_name, _) in SPENT_ROUNDS.items()
+          for gate in round_gates(f"spent round {n}", spent_rounds[n], f"{everyday_name} (spent)",
+                                  fp[everyday_name], SPENT_ROUND_FLOORS[n])),
         ("spent: intent+topic accuracy", spent.accuracy, ">=", 0.89, 0.90),
         ("study8 (spent): crisis recall", study8.recall(CRISIS), ">=", STUDY8_FLOORS["crisis"],
          1.0),
@@ -272,8 +267,7 @@ def main() -> int:
         ("regression: FAQ-topic accuracy", topic, ">=", 0.92, 0.92),
         ("regression: crisis recall", regression.recall(CRISIS), ">=", 1.0, 1.0),
     ]
-    gates += help_gates(blinds, {"spent round 9": round9, "study8 (spent)": study8}, help_line,
-                        everyday)
+    gates += help_gates(blinds, spent_rounds, study8, help_line, everyday)
     failed = False
     print(f"\n  {'figure':<44} {'value':>7}  {'floor':>7}  {'target':>7}")
     for name, value, comparison, floor, target in gates:

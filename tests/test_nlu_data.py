@@ -11,7 +11,7 @@ import yaml
 
 from pause.crisis_reader import read_examples
 from pause.domain import load_domain
-from scripts.nlu_eval import BLIND_ROUNDS, normal
+from scripts.nlu_eval import BLIND_ROUNDS, SPENT_ROUNDS, normal
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
@@ -103,8 +103,7 @@ def test_nothing_repeats_the_article_word_for_word() -> None:
 
 
 SPENT = examples(ROOT / "tests" / "nlu_realistic")  # blind rounds 1-4, spent, regression sets
-ROUND5 = examples(ROOT / "tests" / "nlu_realistic" / "round5")  # the fifth round, spent
-ROUND9 = examples(ROOT / "tests" / "nlu_realistic" / "round9")  # the ninth round, spent
+SPENT_WHOLE = [examples(ROOT / "tests" / folder) for folder, _, _ in SPENT_ROUNDS.values()]
 STUDY8 = examples(ROOT / "tests" / "nlu_realistic" / "study8")  # the crisis reader's study set
 DEV = examples(ROOT / "benchmarks" / "data" / "dev")
 
@@ -120,10 +119,11 @@ BLIND_SETS = [(examples(ROOT / "tests" / folder), lines(f"{everyday}.txt"))
               for folder, everyday, _ in BLIND_ROUNDS.values()]
 EVERYDAY_SPENT = [line for name in ("everyday.txt", "everyday_regression.txt",
                                     "everyday_round2.txt", "everyday_round3.txt",
-                                    "everyday4.txt", "everyday5.txt", "everyday9.txt",
-                                    "everyday_study8.txt")
+                                    "everyday4.txt", "everyday_study8.txt",
+                                    *(f"{name}.txt" for _, name, _ in SPENT_ROUNDS.values()))
                   for line in lines(name)]
-MIXED = [item["text"] for name in ("mixed", "mixed2", "mixed3", "mixed5", "mixed9",
+MIXED = [item["text"] for name in ("mixed", "mixed2", "mixed3",
+                                   *(mixed for _, _, mixed in SPENT_ROUNDS.values()),
                                    *(mixed for _, _, mixed in BLIND_ROUNDS.values()))
          for item in yaml.safe_load((ROOT / "tests" / "mixed" / f"{name}.yml").read_text())]
 
@@ -132,7 +132,8 @@ def test_the_blind_sets_are_kept_out_of_training() -> None:
     training = {normal(text) for texts in TRAIN.values() for text in texts}
     training |= {normal(text) for texts in read_examples() for text in texts}  # crisis reader
     held_out = [t for texts in [*(t for blind, _ in BLIND_SETS for t in blind.values()),
-                                *SPENT.values(), *ROUND5.values(), *ROUND9.values(),
+                                *SPENT.values(),
+                                *(t for spent in SPENT_WHOLE for t in spent.values()),
                                 *STUDY8.values(),
                                 *DEV.values()]
                 for t in texts]
