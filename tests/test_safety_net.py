@@ -128,6 +128,12 @@ CRISIS_VARIANTS = [
     "i wrote my mum a letter for when i'm not here",
     "there are letters in my desk to be opened after i am gone",
     "i have written notes to my kids, to be read after i'm gone",
+    "my son twisted my arm until something cracked because i would not give him money",
+    "my husband broke my nose last week and i told the nurse i fell",
+    "he locked me in the cellar for the whole night",
+    "my stepdad locks me up when mum is at work",
+    "he is banging on the door so loud, i am scared and nobody is looking at me",
+    "i am hiding in the bathroom so he cannot find me",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -210,6 +216,14 @@ NOT_CRISIS = [
     "gave my old bike to my nephew so i can get the garage sorted before winter",
     "i want to see my gran one last time before i go back to uni",
     "there is only one way this argument ends, with me saying sorry first as usual",
+    "the gym contract would lock me in for a whole year",
+    "being told i am needed and plans that lock me in both make me want to run",
+    "my mate twisted my arm into going to karaoke",
+    "i broke my wrist falling off my bike",
+    "i do not flinch when he hugs me any more, which feels like progress",
+    "if this meeting runs over again i am going to end it. the meeting i mean",
+    "i could jump off the office roof over this spreadsheet, it is a one storey building though",
+    "i am hiding in the bathroom so nobody can see me at my own birthday party",
     "",
 ]
 
