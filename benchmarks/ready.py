@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.load import wait_first_answer
+from benchmarks.bots import wait_first_answer
 from scripts.serve import MODEL
 from tests.servers import free_port
 
