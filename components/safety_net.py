@@ -43,7 +43,9 @@ _WINDOW = 40  # characters either side of a match that its guard looks at
 _FRAGMENTS = {
     "<PERSON>": r"(?:he|she|they|someone|somebody|my (?:\w+ )?(?:partner|boyfriend|girlfriend"
     r"|bf|gf|husband|hubby|wife|ex|fiance|fiancee|spouse|dad|father|mom|mum|mother|stepdad"
-    r"|stepfather|stepmom|stepmother|brother|sister|uncle|aunt|grandpa|grandfather|cousin"
+    r"|stepfather|stepmom|stepmum|stepmother|stepbrother|stepsister|stepson|stepdaughter"
+    r"|brother|sister|uncle|aunt|grandpa|grandfather|grandson|granddaughter|grandma|grandmother"
+    r"|gran|nan|nana|grandad|carer|cousin"
     r"|roommate|flatmate|parents?|son|daughter|man|guy|girl|date))",
     "<PILLS>": r"(?:pills|meds|tablets|medications?|medicine|painkillers|paracetamol|tylenol"
     r"|acetaminophen|ibuprofen|advil|xanax|antidepressants|prescription)",

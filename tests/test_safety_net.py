@@ -134,6 +134,14 @@ CRISIS_VARIANTS = [
     "my stepdad locks me up when mum is at work",
     "he is banging on the door so loud, i am scared and nobody is looking at me",
     "i am hiding in the bathroom so he cannot find me",
+    "i am going to end it, sorry for ending the chat like this",
+    "tenth floor, not the ground floor, and i am going to jump off my balcony tonight",
+    "i can not stop flinching when he raises his hand",
+    "i am hiding in the closet so no one can see me, he is looking for me",
+    "my stepmum locks me in when she goes out",
+    "my boyfriend grabbed my arm and twisted it until i screamed",
+    "he twisted my wrist and i heard a crack",
+    "he twisted my arm behind my back then kicked me out of the car",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -220,9 +228,15 @@ NOT_CRISIS = [
     "being told i am needed and plans that lock me in both make me want to run",
     "my mate twisted my arm into going to karaoke",
     "i broke my wrist falling off my bike",
-    "i do not flinch when he hugs me any more, which feels like progress",
+    "i no longer flinch when he raises his voice, therapy is working",
     "if this meeting runs over again i am going to end it. the meeting i mean",
-    "i could jump off the office roof over this spreadsheet, it is a one storey building though",
+    "this spreadsheet, i could jump off the roof. it is a one storey building though",
+    "lol i jumped off the roof of our one storey shed as a kid",
+    "my mum twisted my arm until i agreed to come to christmas dinner",
+    "they locked me in to a two year contract",
+    "she locked me in a hug and would not let go",
+    "my brother broke my nose playing rugby",
+    "i am hiding from my feelings again",
     "i am hiding in the bathroom so nobody can see me at my own birthday party",
     "",
 ]
