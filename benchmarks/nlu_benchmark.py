@@ -32,6 +32,8 @@ from typing import Any, Dict, List
 
 from scripts.nlu_eval import (
     BLIND_ROUNDS,
+    OTHER_EVERYDAY,
+    OTHER_MIXED,
     SPENT_ROUNDS,
     Parser,
     evaluate,
@@ -56,16 +58,10 @@ DESIGN_SETS = ",".join(["spent", *(f"round{n}" for n in sorted(SPENT_ROUNDS)), "
                         "regression", "dev"])
 EVERYDAY = {**{f"{name} (blind)": name for _, name, _ in BLIND_ROUNDS.values()},
             **{f"{name} (spent)": name for _, name, _ in SPENT_ROUNDS.values()},
-            "everyday_study8 (spent)": "everyday_study8",
-            "everyday4 (spent)": "everyday4",
-            "everyday_round3 (spent)": "everyday_round3",
-            "everyday_round2 (spent)": "everyday_round2",
-            "everyday (spent)": "everyday",
-            "everyday_regression (spent)": "everyday_regression"}
+            **{f"{name} (spent)": name for name in OTHER_EVERYDAY}}
 MIXED = {**{f"{name} (blind)": name for _, _, name in BLIND_ROUNDS.values()},
          **{name: name for _, _, name in SPENT_ROUNDS.values()},
-         "mixed3": "mixed3", "mixed2": "mixed2",
-         "mixed": "mixed"}
+         **{name: name for name in OTHER_MIXED}}
 SHORT = "she said she loves me and i want to run"
 LONG = (
     "so i have been with my boyfriend for almost two years now and honestly it has been the "

@@ -44,6 +44,11 @@ SPENT_ROUNDS: Dict[int, Tuple[str, str, str]] = {
     9: ("nlu_realistic/round9", "everyday9", "mixed9"),
     5: ("nlu_realistic/round5", "everyday5", "mixed5"),
 }
+#: The other spent everyday lines (tests/safety/) and mixed messages (tests/mixed/), beside the
+#: rounds' own: rounds 1-4, the first set and the crisis reader's study set.
+OTHER_EVERYDAY = ("everyday_study8", "everyday4", "everyday_round3", "everyday_round2",
+                  "everyday", "everyday_regression")
+OTHER_MIXED = ("mixed3", "mixed2", "mixed")
 MOMENT = intents.MOMENT
 
 

@@ -48,6 +48,8 @@ from scripts.nlu_eval import (
     BLIND_ROUNDS,
     CRISIS,
     MOMENT,
+    OTHER_EVERYDAY,
+    OTHER_MIXED,
     ROOT,
     SPENT_ROUNDS,
     Parser,
@@ -220,8 +222,7 @@ def main() -> int:
     everyday = {name: read_lines(ROOT / "tests" / "safety" / f"{name}.txt")
                 for name in (*(everyday for _, everyday, _ in BLIND_ROUNDS.values()),
                              *(everyday for _, everyday, _ in SPENT_ROUNDS.values()),
-                             "everyday_study8", "everyday4", "everyday_round3",
-                             "everyday_round2", "everyday", "everyday_regression")}
+                             *OTHER_EVERYDAY)}
     readings = {name: false_positives(parser, lines) for name, lines in everyday.items()}
     flagged = {name: crisis for name, (crisis, _) in readings.items()}
     help_line = {name: len(given) for name, (_, given) in readings.items()}
@@ -236,7 +237,7 @@ def main() -> int:
         print(f"\n{name}: {len(flagged[name])} of {len(lines)} read as crisis, "
               f"{help_line[name]} more given the help line (lines not printed)")
     for name in (*(mixed for _, _, mixed in BLIND_ROUNDS.values()),
-                 *(mixed for _, _, mixed in SPENT_ROUNDS.values()), "mixed3", "mixed2", "mixed"):
+                 *(mixed for _, _, mixed in SPENT_ROUNDS.values()), *OTHER_MIXED):
         n, moments, topics = mixed_results(parser, ROOT / "tests" / "mixed" / f"{name}.yml")
         print(f"\n{name} (moment + question): {n} messages, moment recognised {moments}, "
               f"right topic {topics}")

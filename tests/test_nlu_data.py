@@ -11,7 +11,7 @@ import yaml
 
 from pause.crisis_reader import read_examples
 from pause.domain import load_domain
-from scripts.nlu_eval import BLIND_ROUNDS, SPENT_ROUNDS, normal
+from scripts.nlu_eval import BLIND_ROUNDS, OTHER_EVERYDAY, OTHER_MIXED, SPENT_ROUNDS, normal
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "topics.yml"
@@ -117,12 +117,10 @@ def lines(name: str) -> List[str]:
 # The blind rounds the gate holds to the targets, with their everyday lines (BLIND_ROUNDS).
 BLIND_SETS = [(examples(ROOT / "tests" / folder), lines(f"{everyday}.txt"))
               for folder, everyday, _ in BLIND_ROUNDS.values()]
-EVERYDAY_SPENT = [line for name in ("everyday.txt", "everyday_regression.txt",
-                                    "everyday_round2.txt", "everyday_round3.txt",
-                                    "everyday4.txt", "everyday_study8.txt",
-                                    *(f"{name}.txt" for _, name, _ in SPENT_ROUNDS.values()))
-                  for line in lines(name)]
-MIXED = [item["text"] for name in ("mixed", "mixed2", "mixed3",
+EVERYDAY_SPENT = [line for name in (*OTHER_EVERYDAY,
+                                    *(name for _, name, _ in SPENT_ROUNDS.values()))
+                  for line in lines(f"{name}.txt")]
+MIXED = [item["text"] for name in (*OTHER_MIXED,
                                    *(mixed for _, _, mixed in SPENT_ROUNDS.values()),
                                    *(mixed for _, _, mixed in BLIND_ROUNDS.values()))
          for item in yaml.safe_load((ROOT / "tests" / "mixed" / f"{name}.yml").read_text())]
