@@ -142,6 +142,17 @@ CRISIS_VARIANTS = [
     "my boyfriend grabbed my arm and twisted it until i screamed",
     "he twisted my wrist and i heard a crack",
     "he twisted my arm behind my back then kicked me out of the car",
+    # The eighth session: the eleventh round's misses, said another way.
+    "at the lights i kept thinking about pulling out in front of the lorry",
+    "i have been reading up on which doses are lethal",
+    "lately i do not care whether i am still here by christmas",
+    "booked a cabin and checked how long it would take for anyone to find me there",
+    "googled how much rope i would need",
+    "she keeps saying she will end up killing herself and the baby",
+    "my mum would have an easier life if i was gone",
+    "the grandkids would get over losing me soon enough",
+    "told him i was proud of him, wanted him to hear it once before i go",
+    "i will drown myself in the canal",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -238,6 +249,12 @@ NOT_CRISIS = [
     "my brother broke my nose playing rugby",
     "i am hiding from my feelings again",
     "i am hiding in the bathroom so nobody can see me at my own birthday party",
+    "one more comment about my roast and i will drown myself in the custard",
+    "my daughter wants to try cliff jumping on the school trip",
+    "a nurse on nights, handing out pills till 6am",
+    "how much rope do we need for the tent pegs",
+    "he dumped me but he will get over losing me in a week",
+    "how long does it take for someone to find you in hide and seek with this many rooms",
     "",
 ]
 
