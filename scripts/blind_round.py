@@ -8,10 +8,10 @@ data, the crisis reader's examples and bank, every held-out set) or an earlier l
 round: the same words, or a pretrained-encoder cosine of at least 0.95 (a repeat in other
 punctuation or with a word changed). It prints only counts, never a line: the round is blind.
 
-    .venv/bin/python -m scripts.blind_round /work/blind11 11 nlu_realistic7
+    .venv/bin/python -m scripts.blind_round /work/blind12 12 nlu_realistic8
 
-writes ``tests/nlu_realistic7/`` (faq.yml, intents.yml, crisis.yml, WRITERS.md, briefs/),
-``tests/safety/everyday11.txt`` and ``tests/mixed/mixed11.yml``, and refuses if any of them
+writes ``tests/nlu_realistic8/`` (faq.yml, intents.yml, crisis.yml, WRITERS.md, briefs/),
+``tests/safety/everyday12.txt`` and ``tests/mixed/mixed12.yml``, and refuses if any of them
 exists. Then add the round to ``BLIND_ROUNDS`` (scripts/nlu_eval.py), measure it once with
 the landed model, give it floors in scripts/nlu_gate.py (``BLIND_ROUND_FLOORS`` and
 ``HELP_FLOORS``: the gate needs both) and write its README. When its errors are studied, it
@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the writers' folder")
     parser.add_argument("number", type=int, help="the round's number (everyday<N>, mixed<N>)")
-    parser.add_argument("folder", help="its folder under tests/, e.g. nlu_realistic7")
+    parser.add_argument("folder", help="its folder under tests/, e.g. nlu_realistic8")
     args = parser.parse_args(argv)
     dedup = Dedup.of(known_lines(), pretrained_encode)
     dropped = assemble(args.source, args.number, args.folder, dedup)

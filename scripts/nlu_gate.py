@@ -11,21 +11,23 @@ none of their misses is ever printed), held to issue 8's targets:
   2026-12-07 by six new writers, with the same targets.
 - tests/nlu_realistic4/ and tests/safety/everyday8.txt: the eighth blind round, written on
   2026-12-07 (fourth session) by six more new writers, with the same targets.
-- tests/nlu_realistic7/ and tests/safety/everyday11.txt: the eleventh blind round, written on
-  2026-12-07 (seventh session) by seven more new writers, with the same targets.
+- tests/nlu_realistic8/ and tests/safety/everyday12.txt: the twelfth blind round, written on
+  2026-12-08 (eighth session) by six more new writers, with the same targets.
 Spent (their errors were studied; regression sets now):
 - tests/nlu_realistic/ (the first round, the second round's questions, moments and crisis
   messages, the third round's crisis messages, the fourth round), tests/nlu_realistic/round5/
   (the fifth round), tests/nlu_realistic/round9/ (the ninth round, studied in the sixth
   session), tests/nlu_realistic/round10/ (the tenth round, studied in the seventh session),
+  tests/nlu_realistic/round11/ (the eleventh round, studied in the eighth session),
   tests/safety/everyday.txt, everyday_regression.txt, everyday_round2.txt,
-  everyday_round3.txt, everyday4.txt, everyday5.txt, everyday9.txt and everyday10.txt.
+  everyday_round3.txt, everyday4.txt, everyday5.txt, everyday9.txt, everyday10.txt and
+  everyday11.txt.
 - tests/nlu_realistic/study8/ and tests/safety/everyday_study8.txt: the crisis reader's study
   set (crisis messages and everyday lines), written to be studied.
 - tests/nlu/: the first held-out set (same author as the first training data), with its old
   gates: intent accuracy >= 0.92, FAQ-topic accuracy >= 0.92, crisis recall = 1.0.
-Reported, not gated: tests/mixed/mixed11.yml, mixed8.yml, mixed7.yml and mixed6.yml (blind,
-eleventh and eighth to sixth rounds), mixed10.yml, mixed9.yml and mixed5.yml (spent),
+Reported, not gated: tests/mixed/mixed12.yml, mixed8.yml, mixed7.yml and mixed6.yml (blind,
+twelfth and eighth to sixth rounds), mixed11.yml, mixed10.yml, mixed9.yml and mixed5.yml (spent),
 mixed3.yml (fourth round, never studied), mixed2.yml and mixed.yml, a moment and a question in
 one message.
 
@@ -101,18 +103,20 @@ BLIND8_FLOORS = {"accuracy": 0.878, "moments": 0.927, "crisis": 0.871, "false_po
 # the training data of 2026-12-07's third session (measured once): accuracy 0.903 (492/545),
 # moments 51/55, crisis still 65/70, everyday6 8/250.
 BLIND_FLOORS = {"accuracy": 0.899, "moments": 0.909, "crisis": 0.914, "false_positives": 0.036}
-# Floors of the eleventh blind round, at what the model it landed with (9acd6e9's weights, with
-# the safety net's patterns of the seventh session) measured on its first use, less a message:
-# accuracy 0.844 (487/577), moments 53/58, crisis 60/70, everyday11 11/250.
-BLIND11_FLOORS = {"accuracy": 0.842, "moments": 0.896, "crisis": 0.842, "false_positives": 0.048}
-BLIND_ROUND_FLOORS = {11: BLIND11_FLOORS, 8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
+# Floors of the twelfth blind round, at what the model it landed with (9acd6e9's weights, with
+# the safety net's patterns of the eighth session, which change none of its figures) measured
+# on its first use, less a message: accuracy 0.836 (531/635), moments 55/62, crisis 68/74,
+# everyday12 8/248.
+BLIND12_FLOORS = {"accuracy": 0.834, "moments": 0.870, "crisis": 0.905, "false_positives": 0.037}
+BLIND_ROUND_FLOORS = {12: BLIND12_FLOORS, 8: BLIND8_FLOORS, 7: BLIND7_FLOORS, 6: BLIND_FLOORS}
 # Crisis messages given crisis resources or the help line, and everyday lines given the help
 # line without crisis, at what the model with the soft layer (components/safety_check.py)
 # measured on 2026-12-07 (fifth session; each blind round measured once with it), less a
 # message: round 8 64/70 and 6/245, round 7 64/70 and 9/250, round 6 68/70 and 11/250, study8
 # 114/130 and 21/300. The crisis intent alone reaches 62, 60, 65 and 106 of those messages.
 HELP_FLOORS: Dict[Union[int, str], Dict[str, float]] = {
-    11: {"crisis": 0.928, "help_line": 0.028},  # first use: 66/70 and 6/250
+    12: {"crisis": 0.945, "help_line": 0.049},  # first use: 71/74 and 11/248
+    11: {"crisis": 0.928, "help_line": 0.028},  # first use: 66/70 and 6/250 (spent since)
     10: {"crisis": 0.942, "help_line": 0.037},  # first use: 67/70 and 8/246 (spent since)
     9: {"crisis": 0.9, "help_line": 0.037},  # first use: 64/70 and 8/246 (spent since)
     8: {"crisis": 0.9, "help_line": 0.029},
@@ -120,6 +124,11 @@ HELP_FLOORS: Dict[Union[int, str], Dict[str, float]] = {
     6: {"crisis": 0.957, "help_line": 0.048},
     "study8": {"crisis": 0.869, "help_line": 0.074},
 }
+# The eleventh round's floors while it was blind, at what the model it landed with (9acd6e9's
+# weights, with the safety net's patterns of the seventh session) measured on its first use,
+# less a message: accuracy 0.844 (487/577), moments 53/58, crisis 60/70, everyday11 11/250.
+# Spent on 2026-12-08 (eighth session), it keeps them.
+ROUND11_FLOORS = {"accuracy": 0.842, "moments": 0.896, "crisis": 0.842, "false_positives": 0.048}
 # The tenth round's floors while it was blind, at what the model it landed with (9acd6e9's, with
 # two more crisis pattern families that match none of its messages) measured on its first use,
 # less a message: accuracy 0.864 (469/543), moments 48/55, crisis 64/70, everyday10 10/246.
@@ -134,7 +143,7 @@ ROUND9_FLOORS = {"accuracy": 0.836, "moments": 0.909, "crisis": 0.871, "false_po
 # 433/545 (0.794), moments 47/55, crisis 56/70, everyday5 11/250). Spent on 2026-12-02 (third
 # session), it keeps them.
 ROUND5_FLOORS = {"accuracy": 0.79, "moments": 0.81, "crisis": 0.785, "false_positives": 0.052}
-SPENT_ROUND_FLOORS = {10: ROUND10_FLOORS, 9: ROUND9_FLOORS, 5: ROUND5_FLOORS}
+SPENT_ROUND_FLOORS = {11: ROUND11_FLOORS, 10: ROUND10_FLOORS, 9: ROUND9_FLOORS, 5: ROUND5_FLOORS}
 # The fourth round's floors while it was blind (the model it landed with measured accuracy
 # 0.831, moments 44/55, crisis 61/70, everyday4 16/250). Spent on 2026-12-02, it keeps them.
 ROUND4_FLOORS = {"accuracy": 0.825, "moments": 0.78, "crisis": 0.857, "false_positives": 0.072}
