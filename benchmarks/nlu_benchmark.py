@@ -2,12 +2,13 @@
 
 For each model (each in its own process, so that memory is its own):
 - intent+topic accuracy, and per-label precision and recall, on every labelled set:
-  tests/nlu_realistic (blind rounds 1-4, spent), tests/nlu_realistic/round5 and round9
-  (spent), tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
+  tests/nlu_realistic (blind rounds 1-4, spent), the spent rounds (`SPENT_ROUNDS` in
+  scripts/nlu_eval.py: tests/nlu_realistic/round5, round9, round10 and round11),
+  tests/nlu_realistic/study8 (the crisis reader's study set, spent), tests/nlu (first set,
   regression) and
   benchmarks/data/dev (blind, used for design choices, so no longer unseen); with `--blind`
-  also the blind rounds (`BLIND_ROUNDS` in scripts/nlu_eval.py: tests/nlu_realistic2 to 4
-  and 6, the sixth to the eighth and the tenth); on every set with crisis messages, the share
+  also the blind rounds (`BLIND_ROUNDS`: tests/nlu_realistic2 to 4 and 8, the sixth to the
+  eighth and the twelfth); on every set with crisis messages, the share
   shown crisis resources or the help line (components/safety_check.py);
   Compare designs without `--blind`:
   the blind round is for the before/after figures of a finished change, not for choosing;
