@@ -153,6 +153,21 @@ CRISIS_VARIANTS = [
     "the grandkids would get over losing me soon enough",
     "told him i was proud of him, wanted him to hear it once before i go",
     "i will drown myself in the canal",
+    # A review's sentences: guards of the first version silenced these, or they were missed.
+    "i'm at the top of the cliff jumping would be so easy",
+    "used to love cliff diving, now i just want to jump off the bridge tonight",
+    "how much rope i need, i feel content with my choice",
+    "i lost my job and she dumped me, they'll all get over losing me soon enough",
+    "how long before anyone would find my body, i feel lost in my own head",
+    "he said he would kill himself and his kids",
+    "how much rope do i need to hold my weight",
+    "how long till anyone finds me",
+    "want to step out infront of a bus",
+    "what amount of sertraline is lethal",
+    "life would be easier for everyone if i was gone",
+    "i don't care if i'm still here in a year",
+    "i wanted to hear you say you love me once before i go",
+    "i want to drive into traffic",
 ]
 
 # Hyperbole and ordinary relationship talk that must not trigger the net.
@@ -250,10 +265,13 @@ NOT_CRISIS = [
     "i am hiding from my feelings again",
     "i am hiding in the bathroom so nobody can see me at my own birthday party",
     "one more comment about my roast and i will drown myself in the custard",
-    "my daughter wants to try cliff jumping on the school trip",
     "a nurse on nights, handing out pills till 6am",
     "how much rope do we need for the tent pegs",
-    "he dumped me but he will get over losing me in a week",
+    "she'll never get over losing me, i'm the best thing that happened to her",
+    "I don't mind if I'm around, I can help you move house",
+    "my wife has a happier life when i'm gone on business trips",
+    "how long until they find me a bed on the ward",
+    "planning to walk out into the sea for a swim",
     "how long does it take for someone to find you in hide and seek with this many rooms",
     "",
 ]
